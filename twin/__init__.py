@@ -1,0 +1,16 @@
+"""factory-twin: a SimPy digital twin of production lines.
+
+>>> import twin
+>>> scenario = twin.load_scenario("scenarios/validation/mm1.yaml")
+>>> result = twin.simulate(scenario, replications=2)
+>>> sorted(result.summary().columns)
+['ci_high', 'ci_low', 'mean']
+"""
+
+from twin.errors import ScenarioError
+from twin.experiment import Result, simulate
+from twin.scenario import Scenario, load_scenario
+
+__all__ = ["Result", "Scenario", "ScenarioError", "__version__", "load_scenario", "simulate"]
+
+__version__ = "0.1.0"

@@ -1,0 +1,179 @@
+"""Replications and their summary: what ``twin run`` and :func:`twin.simulate` do.
+
+Replication ``r`` of a run with seed ``s`` draws from ``SeedSequence(s, spawn_key=(r, ...))``
+(see :mod:`twin.sim.streams`), so each replication is an independent task whose result
+depends only on (scenario, seed, r): the same in any process, in any order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from twin.kpi import compute_kpis, kpi_names
+from twin.scenario import Scenario
+from twin.sim.log import EventLog, JobEvent, MachineState
+from twin.sim.plant import Plant
+
+__all__ = ["Replication", "Result", "confidence_interval", "events_frame", "run_replication", "simulate"]
+
+
+@dataclass(frozen=True)
+class Replication:
+    """One replication: its KPIs, the counts behind the flow invariant, and its log."""
+
+    index: int
+    kpis: dict[str, float]
+    end: float
+    arrived: int
+    left: int
+    in_system: int
+    log: EventLog | None
+
+
+def run_replication(scenario: Scenario, replication: int, seed: int | None = None, keep_log: bool = False) -> Replication:
+    """Build and run one replication of ``scenario`` and compute its KPIs."""
+    plant = Plant(scenario, seed=seed, replication=replication)
+    end = plant.run()
+    kpis = compute_kpis(plant.log, scenario, min(scenario.warmup, end), end)
+    return Replication(
+        replication, kpis, end, plant.arrived, plant.left, plant.in_system, plant.log if keep_log else None
+    )
+
+
+def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t confidence interval of independent replications' values.
+
+    NaN values (a KPI undefined in some replication) are dropped; with fewer than two values
+    left the interval is (nan, nan).
+    """
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(values.mean())
+    if len(values) < 2:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values)))
+    return mean, mean - half, mean + half
+
+
+def events_frame(scenario: Scenario, replications: list[Replication]) -> pd.DataFrame:
+    """The logs of ``replications`` as one table, time-ordered within each replication.
+
+    Columns: ``replication``, ``time``, ``event`` (a :class:`JobEvent` name or ``STATE``),
+    ``job`` and ``product`` (job events), ``station``, ``machine`` (index within the
+    station), ``state`` (state records).
+    """
+    stations = np.array(list(scenario.stations) + [""], dtype=object)
+    products = np.array(list(scenario.products), dtype=object)
+    machine_station = np.repeat(np.arange(len(scenario.stations)), [s.machines for s in scenario.stations.values()])
+    machine_index = np.concatenate([np.arange(s.machines) for s in scenario.stations.values()])
+    event_names = np.array([e.name for e in JobEvent] + ["STATE"], dtype=object)
+    state_names = np.array([s.label for s in MachineState] + [""], dtype=object)
+    frames = []
+    for rep in replications:
+        assert rep.log is not None, "events need keep_log=True"
+        c = rep.log.columns()
+        n_jobs, n_states = len(c["job_time"]), len(c["state_time"])
+        gid = c["state_machine"].astype(np.int64)
+        frame = pd.DataFrame(
+            {
+                "replication": np.full(n_jobs + n_states, rep.index, dtype=np.int32),
+                "time": np.concatenate([c["job_time"], c["state_time"]]),
+                "event": np.concatenate([event_names[c["job_kind"]], np.full(n_states, "STATE", dtype=object)]),
+                "job": np.concatenate([c["job_id"], np.full(n_states, -1)]).astype(np.int32),
+                "product": np.concatenate([products[c["job_product"][c["job_id"]]], np.full(n_states, "", dtype=object)]),
+                "station": np.concatenate([stations[c["job_station"]], stations[machine_station[gid]]]),
+                "machine": np.concatenate([c["job_machine"], machine_index[gid]]).astype(np.int16),
+                "state": np.concatenate([np.full(n_jobs, "", dtype=object), state_names[c["state_code"]]]),
+            }
+        )
+        frames.append(frame.sort_values("time", kind="stable"))
+    if not frames:
+        return pd.DataFrame()
+    return pd.concat(frames, ignore_index=True)
+
+
+@dataclass
+class Result:
+    """The outcome of :func:`simulate`.
+
+    Attributes:
+        scenario: the scenario run (after overrides).
+        seed: the base seed used.
+        kpis: one row per replication, one column per KPI (see :mod:`twin.kpi`).
+        replications: each replication's counts (and log when kept).
+    """
+
+    scenario: Scenario
+    seed: int
+    kpis: pd.DataFrame
+    replications: list[Replication] = field(repr=False)
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Mean and ``level`` t-interval of each KPI over replications (index: KPI name)."""
+        rows = {
+            name: dict(zip(("mean", "ci_low", "ci_high"), confidence_interval(self.kpis[name].to_numpy(float), level), strict=True))
+            for name in self.kpis.columns
+            if name != "replication"
+        }
+        return pd.DataFrame.from_dict(rows, orient="index")
+
+    @property
+    def events(self) -> pd.DataFrame | None:
+        """Every replication's event log as a table (see :func:`events_frame`), or None if
+        the logs were not kept."""
+        if any(rep.log is None for rep in self.replications):
+            return None
+        return events_frame(self.scenario, self.replications)
+
+    def to_json(self) -> dict[str, object]:
+        """The ``twin run --json`` document (DESIGN.md contract); NaN becomes null."""
+        summary = self.summary()
+
+        def number(value: float) -> float | None:
+            return None if math.isnan(value) else float(value)
+
+        return {
+            "scenario": self.scenario.name,
+            "replications": len(self.replications),
+            "kpis": {
+                name: {key: number(row[key]) for key in ("mean", "ci_low", "ci_high")} for name, row in summary.iterrows()
+            },
+        }
+
+
+def simulate(
+    scenario: Scenario,
+    replications: int | None = None,
+    seed: int | None = None,
+    keep_events: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> Result:
+    """Run ``replications`` independent replications of ``scenario`` (its own settings when
+    None) and collect their KPIs.
+
+    Args:
+        keep_events: keep each replication's event log (``Result.events``); turn off for
+            long runs to save memory.
+        progress: called with the number of replications done after each one.
+    """
+    count = scenario.replications if replications is None else replications
+    if count < 1:
+        raise ValueError(f"replications must be >= 1 (got {count})")
+    base_seed = scenario.seed if seed is None else seed
+    reps = []
+    for r in range(count):
+        reps.append(run_replication(scenario, r, base_seed, keep_log=keep_events))
+        if progress is not None:
+            progress(r + 1)
+    columns = kpi_names(scenario)
+    frame = pd.DataFrame([rep.kpis for rep in reps], columns=columns)
+    frame.insert(0, "replication", np.arange(count, dtype=np.int64))
+    return Result(scenario, base_seed, frame, reps)
+

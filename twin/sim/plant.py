@@ -1,0 +1,199 @@
+"""The plant: builds stations, operator pools and job sources from a scenario and runs them.
+
+One :class:`Plant` is one replication. Building and running it does no I/O and reads no
+clock: it only appends to its :class:`~twin.sim.log.EventLog`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+
+from simpy import Environment, Event, Timeout
+
+from twin.dispatching import RULES
+from twin.distributions import Sampler
+from twin.scenario import Product, Scenario, Station as StationSpec
+from twin.sim.job import Job, Step
+from twin.sim.log import EventLog, JobEvent
+from twin.sim.operators import OperatorPool
+from twin.sim.station import Dispatcher, FailureModel, Station
+from twin.sim.streams import RandomStreams
+
+__all__ = ["Plant"]
+
+_ARRIVE = int(JobEvent.ARRIVE)
+
+
+class Plant:
+    """One replication of a scenario, ready to :meth:`run`.
+
+    Args:
+        scenario: the validated scenario.
+        seed: base seed (the scenario's own when None).
+        replication: which replication; selects independent random streams.
+        dispatchers: per-station dispatchers replacing the scenario's rules (e.g. an agent).
+        on_decision: called with the station when a dispatcher defers its choice.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int | None = None,
+        replication: int = 0,
+        dispatchers: Mapping[str, Dispatcher] | None = None,
+        on_decision: Callable[[Station], None] | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.env = Environment()
+        self.log = EventLog()
+        self.streams = RandomStreams(scenario.seed if seed is None else seed, replication)
+        self.on_decision = on_decision
+        self.in_system = 0
+        self.arrived = 0
+        self.left = 0
+        self.to_release = 0
+        """Jobs still to arrive from finite sources; the run of a closed scenario ends when
+        this and ``in_system`` reach 0."""
+        self.all_done: Event = self.env.event()
+        self.pools = {name: OperatorPool(self.env, spec) for name, spec in scenario.operators.items()}
+        self.stations: dict[str, Station] = {}
+        next_machine = 0
+        for index, (name, spec) in enumerate(scenario.stations.items()):
+            dispatcher = (dispatchers or {}).get(name) or RULES[spec.dispatching]
+            station = self._build_station(index, name, spec, dispatcher, next_machine)
+            self.stations[name] = station
+            next_machine += spec.machines
+        self.plans = {name: self._plan(name, product) for name, product in scenario.products.items()}
+        self._start_sources()
+
+    def _build_station(
+        self, index: int, name: str, spec: StationSpec, dispatcher: Dispatcher, first_machine: int
+    ) -> Station:
+        streams = self.streams
+        failures = None
+        if spec.failures is not None:
+            f = spec.failures
+
+            def failures(machine: int) -> FailureModel:
+                return FailureModel(
+                    f.ttf.sampler(streams.generator(f"ttf:{name}:{machine}")),
+                    f.ttr.sampler(streams.generator(f"ttr:{name}:{machine}")),
+                    busy=f.basis == "busy",
+                )
+
+        scrap = None
+        if spec.scrap > 0:
+            scrap = (spec.scrap, streams.generator(f"scrap:{name}").random)
+        pool = self.pools[spec.operator] if spec.operator is not None else None
+        station = Station(
+            self.env,
+            self.log,
+            self,
+            index,
+            name,
+            spec.buffer,
+            dispatcher,
+            first_machine,
+            spec.machines,
+            failures=failures,
+            setup_time=self._setup_times(name, spec) if spec.setup is not None else None,
+            scrap=scrap,
+            pool=pool,
+        )
+        if pool is not None:
+            pool.stations.append(station)
+        return station
+
+    def _setup_times(self, name: str, spec: StationSpec) -> Callable[[str, str], float]:
+        assert spec.setup is not None
+        matrix = {
+            (source, target): dist.sampler(self.streams.generator(f"setup:{name}:{source}:{target}"))
+            for source, row in spec.setup.matrix.items()
+            for target, dist in row.items()
+        }
+        default = spec.setup.default.sampler(self.streams.generator(f"setup:{name}:*"))
+
+        def setup_time(previous: str, family: str) -> float:
+            sampler = matrix.get((previous, family))
+            if sampler is not None:
+                return sampler()
+            return 0.0 if previous == family else default()
+
+        return setup_time
+
+    def _plan(self, product: str, spec: Product) -> tuple[tuple[Step, ...], list[Sampler]]:
+        means = [self.scenario.process_time(product, i).mean for i in range(len(spec.route))]
+        steps = tuple(
+            Step(self.stations[op.station], means[i], sum(means[i:])) for i, op in enumerate(spec.route)
+        )
+        samplers = [
+            self.scenario.process_time(product, i).sampler(self.streams.generator(f"process:{product}:{i}"))
+            for i in range(len(spec.route))
+        ]
+        return steps, samplers
+
+    def _start_sources(self) -> None:
+        for index, (name, product) in enumerate(self.scenario.products.items()):
+            if product.arrival is not None:
+                self._start_stream(index, name, product)
+            elif product.release is not None:
+                for order in product.release:
+                    self.to_release += order.quantity
+                    event = Timeout(self.env, order.at)
+                    event.callbacks.append(
+                        lambda _, i=index, n=name, o=order: [self._arrive(i, n, o.due) for _ in range(o.quantity)]
+                    )
+            else:
+                self.to_release += 1
+                Timeout(self.env, 0).callbacks.append(lambda _, i=index, n=name: self._arrive(i, n, None))
+
+    def _start_stream(self, index: int, name: str, product: Product) -> None:
+        assert product.arrival is not None
+        gap = product.arrival.sampler(self.streams.generator(f"arrival:{name}"))
+        env = self.env
+
+        def arrive(_: object) -> None:
+            self._arrive(index, name, None)
+            Timeout(env, gap()).callbacks.append(arrive)
+
+        Timeout(env, gap()).callbacks.append(arrive)
+
+    def _arrive(self, index: int, name: str, due: float | None) -> None:
+        """A job of product ``name`` enters the plant and heads for its first station."""
+        now = self.env.now
+        product = self.scenario.products[name]
+        if due is None:
+            due = now + product.due_date.slack if product.due_date is not None else math.inf
+        steps, samplers = self.plans[name]
+        job_id = self.log.new_job(index, due)
+        job = Job(job_id, index, product.family or name, steps, [draw() for draw in samplers], now, due)
+        self.log.job(now, job_id, -1, -1, _ARRIVE)
+        self.arrived += 1
+        self.in_system += 1
+        if product.arrival is None:
+            self.to_release -= 1
+        steps[0].station.offer(job, None)
+
+    def job_left(self, job: Job) -> None:
+        """A job left the plant; a closed scenario ends with its last job."""
+        self.in_system -= 1
+        self.left += 1
+        if self.in_system == 0 and self.to_release == 0 and not self.all_done.triggered:
+            self.all_done.succeed()
+
+    def decision_needed(self, station: Station) -> None:
+        """A deferred dispatcher at ``station`` waits for :meth:`Station.assign`."""
+        if self.on_decision is None:
+            raise RuntimeError(f"station {station.name!r} deferred a decision but nobody takes decisions")
+        self.on_decision(station)
+
+    def run(self) -> float:
+        """Run to the horizon, or until every job is done when the scenario has none; returns
+        the end time."""
+        horizon = self.scenario.horizon
+        if horizon is not None:
+            self.env.run(until=horizon)
+        elif self.to_release or self.in_system:
+            self.env.run(until=self.all_done)
+        return self.env.now
