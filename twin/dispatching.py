@@ -18,16 +18,25 @@ __all__ = ["RULES", "QueuedJob", "Rule", "rule_names"]
 class QueuedJob(Protocol):
     """What a rule may read of a waiting job (times in the scenario's time unit)."""
 
-    entered: float
-    """When the job entered this station's buffer."""
-    due: float
-    """Due date (``inf`` when the job has none)."""
-    process_time: float
-    """Mean process time of the job's operation here."""
-    remaining_work: float
-    """Mean process time of this and all later operations."""
-    remaining_ops: int
-    """Operations left, this one included."""
+    @property
+    def entered(self) -> float:
+        """When the job entered this station's buffer."""
+
+    @property
+    def due(self) -> float:
+        """Due date (``inf`` when the job has none)."""
+
+    @property
+    def process_time(self) -> float:
+        """Mean process time of the job's operation here."""
+
+    @property
+    def remaining_work(self) -> float:
+        """Mean process time of this and all later operations."""
+
+    @property
+    def remaining_ops(self) -> int:
+        """Operations left, this one included."""
 
 
 Rule = Callable[[Sequence[QueuedJob], float], int]

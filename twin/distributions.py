@@ -271,14 +271,17 @@ class Empirical(_Spec):
         if self.weights is None:
             return np.full(len(self.values), 1 / len(self.values))
         weights = np.asarray(self.weights, dtype=float)
-        return weights / weights.sum()
+        probabilities: np.ndarray = weights / weights.sum()
+        return probabilities
 
     @property
     def mean(self) -> float:
         return float(np.dot(self.values, self._probabilities()))
 
     def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        return rng.choice(np.asarray(self.values, dtype=float), size=size, p=self._probabilities())
+        values = np.asarray(self.values, dtype=float)
+        picks: np.ndarray = values[rng.choice(len(values), size=size, p=self._probabilities())]
+        return picks
 
 
 def _bare_number_is_constant(value: Any) -> Any:

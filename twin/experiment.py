@@ -36,7 +36,9 @@ class Replication:
     log: EventLog | None
 
 
-def run_replication(scenario: Scenario, replication: int, seed: int | None = None, keep_log: bool = False) -> Replication:
+def run_replication(
+    scenario: Scenario, replication: int, seed: int | None = None, keep_log: bool = False
+) -> Replication:
     """Build and run one replication of ``scenario`` and compute its KPIs."""
     plant = Plant(scenario, seed=seed, replication=replication)
     end = plant.run()
@@ -69,7 +71,7 @@ def events_frame(scenario: Scenario, replications: list[Replication]) -> pd.Data
     ``job`` and ``product`` (job events), ``station``, ``machine`` (index within the
     station), ``state`` (state records).
     """
-    stations = np.array(list(scenario.stations) + [""], dtype=object)
+    stations = np.array([*scenario.stations, ""], dtype=object)
     products = np.array(list(scenario.products), dtype=object)
     machine_station = np.repeat(np.arange(len(scenario.stations)), [s.machines for s in scenario.stations.values()])
     machine_index = np.concatenate([np.arange(s.machines) for s in scenario.stations.values()])
@@ -87,7 +89,9 @@ def events_frame(scenario: Scenario, replications: list[Replication]) -> pd.Data
                 "time": np.concatenate([c["job_time"], c["state_time"]]),
                 "event": np.concatenate([event_names[c["job_kind"]], np.full(n_states, "STATE", dtype=object)]),
                 "job": np.concatenate([c["job_id"], np.full(n_states, -1)]).astype(np.int32),
-                "product": np.concatenate([products[c["job_product"][c["job_id"]]], np.full(n_states, "", dtype=object)]),
+                "product": np.concatenate(
+                    [products[c["job_product"][c["job_id"]]], np.full(n_states, "", dtype=object)]
+                ),
                 "station": np.concatenate([stations[c["job_station"]], stations[machine_station[gid]]]),
                 "machine": np.concatenate([c["job_machine"], machine_index[gid]]).astype(np.int16),
                 "state": np.concatenate([np.full(n_jobs, "", dtype=object), state_names[c["state_code"]]]),
@@ -115,14 +119,18 @@ class Result:
     kpis: pd.DataFrame
     replications: list[Replication] = field(repr=False)
 
+    def summary_dict(self, level: float = 0.95) -> dict[str, dict[str, float]]:
+        """``{KPI: {"mean", "ci_low", "ci_high"}}`` with ``level`` t-intervals over replications."""
+        rows = {}
+        for name in self.kpis.columns:
+            if name != "replication":
+                mean, low, high = confidence_interval(self.kpis[name].to_numpy(float), level)
+                rows[str(name)] = {"mean": mean, "ci_low": low, "ci_high": high}
+        return rows
+
     def summary(self, level: float = 0.95) -> pd.DataFrame:
         """Mean and ``level`` t-interval of each KPI over replications (index: KPI name)."""
-        rows = {
-            name: dict(zip(("mean", "ci_low", "ci_high"), confidence_interval(self.kpis[name].to_numpy(float), level), strict=True))
-            for name in self.kpis.columns
-            if name != "replication"
-        }
-        return pd.DataFrame.from_dict(rows, orient="index")
+        return pd.DataFrame.from_dict(self.summary_dict(level), orient="index")
 
     @property
     def events(self) -> pd.DataFrame | None:
@@ -134,16 +142,15 @@ class Result:
 
     def to_json(self) -> dict[str, object]:
         """The ``twin run --json`` document (DESIGN.md contract); NaN becomes null."""
-        summary = self.summary()
 
         def number(value: float) -> float | None:
-            return None if math.isnan(value) else float(value)
+            return None if math.isnan(value) else value
 
         return {
             "scenario": self.scenario.name,
             "replications": len(self.replications),
             "kpis": {
-                name: {key: number(row[key]) for key in ("mean", "ci_low", "ci_high")} for name, row in summary.iterrows()
+                name: {key: number(value) for key, value in row.items()} for name, row in self.summary_dict().items()
             },
         }
 
@@ -176,4 +183,3 @@ def simulate(
     frame = pd.DataFrame([rep.kpis for rep in reps], columns=columns)
     frame.insert(0, "replication", np.arange(count, dtype=np.int64))
     return Result(scenario, base_seed, frame, reps)
-

@@ -36,7 +36,10 @@ def kpi_names(scenario: Scenario) -> list[str]:
     """Every KPI a run of ``scenario`` reports, in table order."""
     names = ["throughput", "completed", "wip_mean", "lead_time_mean", "tardiness_mean", "scrapped"]
     for station in scenario.stations:
-        names += [f"stations.{station}.{kpi}" for kpi in ("utilization", "wait_mean", "blocked", "starved", "down", "oee", "setup", "off_shift")]
+        names += [
+            f"stations.{station}.{kpi}"
+            for kpi in ("utilization", "wait_mean", "blocked", "starved", "down", "oee", "setup", "off_shift")
+        ]
     return names
 
 

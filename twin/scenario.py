@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import yaml
 from pydantic import (
@@ -25,7 +26,7 @@ from pydantic import (
 )
 
 from twin.dispatching import rule_names
-from twin.distributions import Distribution
+from twin.distributions import Constant, Distribution
 from twin.errors import Problem, ScenarioError, show
 from twin.yaml_safe import YamlError, safe_load_text
 
@@ -76,7 +77,8 @@ class Setup(_Model):
         default_factory=dict, description="from family -> to family -> setup time"
     )
     default: Distribution = Field(
-        0.0, description="Setup time for a change of family not in the matrix."
+        default_factory=lambda: Constant(value=0.0),
+        description="Setup time for a change of family not in the matrix.",
     )
 
 
@@ -99,9 +101,7 @@ class Station(_Model):
     failures: Failures | None = None
     setup: Setup | None = None
     scrap: float = Field(0.0, ge=0, lt=1, description="Probability a finished job is scrapped here.")
-    operator: str | None = Field(
-        None, description="Operator pool whose member must attend setups and operations."
-    )
+    operator: str | None = Field(None, description="Operator pool whose member must attend setups and operations.")
 
 
 class Operation(_Model):
@@ -142,8 +142,9 @@ class Product(_Model):
     description: str | None = None
     arrival: Distribution | None = Field(None, description="Inter-arrival time of an open stream.")
     release: list[Order] | None = Field(
-        None, description="Orders released at given times. With neither `arrival` nor `release`, "
-        "one job is released at time 0 (a static job shop)."
+        None,
+        description="Orders released at given times. With neither `arrival` nor `release`, "
+        "one job is released at time 0 (a static job shop).",
     )
     route: list[RouteStep] = Field(min_length=1, description="Stations visited, in order.")
     process_time: dict[str, Distribution] = Field(
@@ -270,9 +271,9 @@ def _routes_name_stations(s: Scenario) -> Iterable[Problem]:
 
 def _process_times_known(s: Scenario) -> Iterable[Problem]:
     for pname, product in s.products.items():
-        for station in product.process_time:
-            if station not in {op.station for op in product.route}:
-                yield Problem(f"products.{pname}.process_time.{station}", "station is not on the route")
+        for sname in product.process_time:
+            if sname not in {op.station for op in product.route}:
+                yield Problem(f"products.{pname}.process_time.{sname}", "station is not on the route")
         for i, op in enumerate(product.route):
             station = s.stations.get(op.station)
             if station is None:
@@ -299,7 +300,9 @@ def _operators_known(s: Scenario) -> Iterable[Problem]:
     for sname, station in s.stations.items():
         if station.operator is not None and station.operator not in s.operators:
             known = ", ".join(s.operators) or "none declared"
-            yield Problem(f"stations.{sname}.operator", f"no operator pool of that name ({known})", show(station.operator))
+            yield Problem(
+                f"stations.{sname}.operator", f"no operator pool of that name ({known})", show(station.operator)
+            )
 
 
 def _setup_families_known(s: Scenario) -> Iterable[Problem]:
@@ -309,7 +312,10 @@ def _setup_families_known(s: Scenario) -> Iterable[Problem]:
             continue
         for source, row in station.setup.matrix.items():
             if source not in families:
-                yield Problem(f"stations.{sname}.setup.matrix.{source}", f"unknown family (families: {', '.join(sorted(families))})")
+                yield Problem(
+                    f"stations.{sname}.setup.matrix.{source}",
+                    f"unknown family (families: {', '.join(sorted(families))})",
+                )
             for target in row:
                 if target not in families:
                     yield Problem(
@@ -323,15 +329,21 @@ def _shifts_fit(s: Scenario) -> Iterable[Problem]:
         if pool.shifts is None:
             continue
         spans = sorted((shift.start, shift.end, i) for i, shift in enumerate(pool.shifts.shifts))
-        for start, end, i in spans:
+        for _, end, i in spans:
             if end > pool.shifts.period:
-                yield Problem(f"operators.{pname}.shifts.shifts[{i}].end", f"must be <= period {pool.shifts.period:g}", show(end))
-        for (_, end, _), (start, _, j) in zip(spans, spans[1:], strict=False):
+                yield Problem(
+                    f"operators.{pname}.shifts.shifts[{i}].end", f"must be <= period {pool.shifts.period:g}", show(end)
+                )
+        for (_, end, _), (start, _, j) in pairwise(spans):
             if start < end:
                 yield Problem(f"operators.{pname}.shifts.shifts[{j}].start", "overlaps the previous shift", show(start))
         for i, shift in enumerate(pool.shifts.shifts):
             if shift.count is not None and shift.count > pool.count:
-                yield Problem(f"operators.{pname}.shifts.shifts[{i}].count", f"must be <= the pool's count {pool.count}", show(shift.count))
+                yield Problem(
+                    f"operators.{pname}.shifts.shifts[{i}].count",
+                    f"must be <= the pool's count {pool.count}",
+                    show(shift.count),
+                )
 
 
 def _horizon_fits(s: Scenario) -> Iterable[Problem]:
@@ -359,7 +371,9 @@ def _design_paths_exist(s: Scenario) -> Iterable[Problem]:
         if isinstance(value, bool) or not isinstance(value, int | float):
             yield Problem(where, "must name a numeric scenario value", show(value))
         elif not option.min <= value <= option.max:
-            yield Problem(where, f"current value must lie in [min, max] = [{option.min:g}, {option.max:g}]", show(value))
+            yield Problem(
+                where, f"current value must lie in [min, max] = [{option.min:g}, {option.max:g}]", show(value)
+            )
 
 
 CROSS_CHECKS = (
@@ -402,17 +416,22 @@ def _message(error: Mapping[str, Any]) -> str:
     bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
     if kind in bounds:
         limit = next(iter(ctx.values()))
-        return f"must be {bounds[kind]} {limit:g}" if isinstance(limit, int | float) else f"must be {bounds[kind]} {limit}"
+        return (
+            f"must be {bounds[kind]} {limit:g}" if isinstance(limit, int | float) else f"must be {bounds[kind]} {limit}"
+        )
     if kind == "union_tag_invalid":
         return f"unknown distribution (expected one of: {ctx.get('expected_tags', '')})".replace("'", "")
     if kind == "literal_error":
         return f"must be one of {ctx.get('expected', '')}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
-    return _MESSAGES.get(kind, error["msg"][0].lower() + error["msg"][1:])
+    fallback = str(error["msg"])
+    return _MESSAGES.get(kind, fallback[:1].lower() + fallback[1:])
 
 
-_TAGS = frozenset({"constant", "exponential", "normal", "lognormal", "uniform", "triangular", "gamma", "weibull", "empirical"})
+_TAGS = frozenset(
+    {"constant", "exponential", "normal", "lognormal", "uniform", "triangular", "gamma", "weibull", "empirical"}
+)
 
 
 def _is_internal(node: Any, key: Any) -> bool:
@@ -478,7 +497,9 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError([Problem(str(path), f"cannot read file: {getattr(error, 'strerror', None) or error}")]) from None
+        raise ScenarioError(
+            [Problem(str(path), f"cannot read file: {getattr(error, 'strerror', None) or error}")]
+        ) from None
     try:
         data = safe_load_text(text)
     except YamlError as error:
@@ -542,11 +563,10 @@ def apply_overrides(data: Mapping[str, Any], overrides: Iterable[tuple[str, Any]
         try:
             for key in parents:
                 node = node[key]
-            if isinstance(node, list) and not (isinstance(leaf, int) and leaf < len(node)):
+            fits = isinstance(node, dict) or (isinstance(node, list) and isinstance(leaf, int) and leaf < len(node))
+            if not fits:
                 raise KeyError(leaf)
-            if not isinstance(node, dict | list):
-                raise KeyError(leaf)
-            node[leaf] = value
+            cast(Any, node)[leaf] = value
         except (KeyError, IndexError, TypeError):
             problems.append(Problem(f"--set {path}", "no such place in the scenario"))
     if problems:
@@ -577,7 +597,5 @@ def load_warnings(scenario: Scenario) -> list[str]:
             availability = ttf / (ttf + ttr) if ttf + ttr > 0 else 1.0
         load = work / (station.machines * availability) if availability > 0 else math.inf
         if load >= 1.0:
-            warnings.append(
-                f"stations.{sname}: offered load is {load:.0%} of capacity; its queue grows without bound"
-            )
+            warnings.append(f"stations.{sname}: offered load is {load:.0%} of capacity; its queue grows without bound")
     return warnings

@@ -28,7 +28,14 @@ class Job:
     __slots__ = ("arrival", "due", "entered", "family", "id", "plan", "product", "step", "times")
 
     def __init__(
-        self, job_id: int, product: int, family: str, plan: tuple[Step, ...], times: list[float], arrival: float, due: float
+        self,
+        job_id: int,
+        product: int,
+        family: str,
+        plan: tuple[Step, ...],
+        times: list[float],
+        arrival: float,
+        due: float,
     ) -> None:
         self.id = job_id
         self.product = product

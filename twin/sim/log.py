@@ -91,8 +91,10 @@ class EventLog:
 
     def columns(self) -> dict[str, np.ndarray]:
         """Zero-copy numpy views of every column (valid while the log is not appended to)."""
-        return {name: np.frombuffer(column, dtype=column.typecode) if len(column) else np.array([], dtype=column.typecode)
-                for name, column in vars(self).items()}
+        return {
+            name: np.frombuffer(column, dtype=column.typecode) if len(column) else np.array([], dtype=column.typecode)
+            for name, column in vars(self).items()
+        }
 
     @property
     def nbytes(self) -> int:

@@ -13,7 +13,8 @@ from simpy import Environment, Event, Timeout
 
 from twin.dispatching import RULES
 from twin.distributions import Sampler
-from twin.scenario import Product, Scenario, Station as StationSpec
+from twin.scenario import Order, Product, Scenario
+from twin.scenario import Station as StationSpec
 from twin.sim.job import Job, Step
 from twin.sim.log import EventLog, JobEvent
 from twin.sim.operators import OperatorPool
@@ -60,7 +61,7 @@ class Plant:
         self.stations: dict[str, Station] = {}
         next_machine = 0
         for index, (name, spec) in enumerate(scenario.stations.items()):
-            dispatcher = (dispatchers or {}).get(name) or RULES[spec.dispatching]
+            dispatcher: Dispatcher = (dispatchers or {}).get(name) or RULES[spec.dispatching]
             station = self._build_station(index, name, spec, dispatcher, next_machine)
             self.stations[name] = station
             next_machine += spec.machines
@@ -124,9 +125,7 @@ class Plant:
 
     def _plan(self, product: str, spec: Product) -> tuple[tuple[Step, ...], list[Sampler]]:
         means = [self.scenario.process_time(product, i).mean for i in range(len(spec.route))]
-        steps = tuple(
-            Step(self.stations[op.station], means[i], sum(means[i:])) for i, op in enumerate(spec.route)
-        )
+        steps = tuple(Step(self.stations[op.station], means[i], sum(means[i:])) for i, op in enumerate(spec.route))
         samplers = [
             self.scenario.process_time(product, i).sampler(self.streams.generator(f"process:{product}:{i}"))
             for i in range(len(spec.route))
@@ -137,16 +136,18 @@ class Plant:
         for index, (name, product) in enumerate(self.scenario.products.items()):
             if product.arrival is not None:
                 self._start_stream(index, name, product)
-            elif product.release is not None:
-                for order in product.release:
-                    self.to_release += order.quantity
-                    event = Timeout(self.env, order.at)
-                    event.callbacks.append(
-                        lambda _, i=index, n=name, o=order: [self._arrive(i, n, o.due) for _ in range(o.quantity)]
-                    )
             else:
-                self.to_release += 1
-                Timeout(self.env, 0).callbacks.append(lambda _, i=index, n=name: self._arrive(i, n, None))
+                orders = product.release if product.release is not None else [Order(at=0.0)]
+                for order in orders:
+                    self.to_release += order.quantity
+                    Timeout(self.env, order.at).callbacks.append(self._releaser(index, name, order))
+
+    def _releaser(self, index: int, name: str, order: Order) -> Callable[[object], None]:
+        def release(_: object) -> None:
+            for _job in range(order.quantity):
+                self._arrive(index, name, order.due)
+
+        return release
 
     def _start_stream(self, index: int, name: str, product: Product) -> None:
         assert product.arrival is not None

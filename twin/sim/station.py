@@ -32,7 +32,11 @@ Dispatcher = Callable[[Sequence[Job], float], "int | None"]
 controller, which later calls :meth:`Station.assign` (how the Gymnasium env takes decisions)."""
 
 _ENTER, _START, _FINISH, _EXIT, _SCRAP = (
-    int(JobEvent.ENTER), int(JobEvent.START), int(JobEvent.FINISH), int(JobEvent.EXIT), int(JobEvent.SCRAP),
+    int(JobEvent.ENTER),
+    int(JobEvent.START),
+    int(JobEvent.FINISH),
+    int(JobEvent.EXIT),
+    int(JobEvent.SCRAP),
 )
 _IDLE, _BUSY, _SETUP, _BLOCKED, _DOWN, _OFF = (int(s) for s in MachineState)
 
@@ -177,8 +181,22 @@ class Machine:
     """One machine: takes a job, sets up, processes, fails and recovers, blocks, releases."""
 
     __slots__ = (
-        "down", "env", "failing", "failure", "gid", "index", "job", "last_family", "left", "log",
-        "phase", "phase_start", "state", "station", "token", "ttf_left",
+        "down",
+        "env",
+        "failing",
+        "failure",
+        "gid",
+        "index",
+        "job",
+        "last_family",
+        "left",
+        "log",
+        "phase",
+        "phase_start",
+        "state",
+        "station",
+        "token",
+        "ttf_left",
     )
 
     def __init__(self, station: Station, index: int, gid: int, failure: FailureModel | None) -> None:
@@ -241,8 +259,11 @@ class Machine:
         self.left = duration
         self.token += 1
         ttf = self.ttf_left
-        self.failing = ttf is not None and self.phase == _PROCESSING and ttf < duration
-        delay = ttf if self.failing else duration
+        delay = duration
+        self.failing = False
+        if ttf is not None and self.phase == _PROCESSING and ttf < duration:
+            self.failing = True
+            delay = ttf
         Timeout(self.env, delay, self.token).callbacks.append(self._timer)
 
     def _timer(self, event: Timeout) -> None:

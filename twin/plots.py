@@ -1,0 +1,61 @@
+"""Matplotlib figures of a run, written to files (no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from twin.experiment import Result
+from twin.kpi import STATE_KPIS
+from twin.labels import STATE_COLORS
+from twin.sim.log import MachineState
+
+__all__ = ["plot_run"]
+
+_STATE_WORDS = {state: state.label.replace("_", " ") for state in STATE_KPIS} | {
+    MachineState.IDLE: "idle (starved)",
+}
+
+
+def plot_run(result: Result, path: str | Path) -> Path:
+    """Draw each station's machine-state shares and its mean wait in buffer (95% CI bars)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scenario, summary = result.scenario, result.summary_dict()
+    stations = list(scenario.stations)
+    unit = scenario.time_unit
+    fig, (states_ax, wait_ax) = plt.subplots(
+        1, 2, figsize=(12, 0.5 * len(stations) + 3), sharey=True, constrained_layout=True
+    )
+    left = [0.0] * len(stations)
+    for state, kpi in STATE_KPIS.items():
+        shares = [summary[f"stations.{s}.{kpi}"]["mean"] for s in stations]
+        if max(shares) <= 0:
+            continue
+        states_ax.barh(stations, shares, left=left, color=STATE_COLORS[state], label=_STATE_WORDS[state])
+        left = [a + b for a, b in zip(left, shares, strict=True)]
+    states_ax.set_xlim(0, 1)
+    states_ax.set_xlabel("Share of machine time")
+    states_ax.set_title("Machine states by station")
+    states_ax.invert_yaxis()
+    fig.legend(loc="outside lower left", ncol=len(STATE_KPIS), frameon=False)
+
+    rows = [summary[f"stations.{s}.wait_mean"] for s in stations]
+    means = [row["mean"] for row in rows]
+    errors = [
+        [max(0.0, row["mean"] - row["ci_low"]) if row["ci_low"] == row["ci_low"] else 0.0 for row in rows],
+        [max(0.0, row["ci_high"] - row["mean"]) if row["ci_high"] == row["ci_high"] else 0.0 for row in rows],
+    ]
+    wait_ax.barh(stations, means, xerr=errors, color="#1f77b4", capsize=4)
+    wait_ax.set_xlabel(f"Mean wait in buffer ({unit}), 95% CI")
+    wait_ax.set_title("Waiting by station")
+    throughput = summary["throughput"]
+    fig.suptitle(
+        f"{scenario.name}: throughput {throughput['mean']:.4g} jobs/{unit} over {len(result.replications)} replications"
+    )
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
