@@ -292,9 +292,13 @@ def _bare_number_is_constant(value: Any) -> Any:
     return value
 
 
-Distribution = Annotated[
+_Specs = Annotated[
     Constant | Exponential | Normal | LogNormal | Uniform | Triangular | Gamma | Weibull | Empirical,
     Field(discriminator="dist"),
-    BeforeValidator(_bare_number_is_constant),
+]
+
+Distribution = Annotated[
+    _Specs,
+    BeforeValidator(_bare_number_is_constant, json_schema_input_type=float | _Specs),
 ]
 """Any distribution spec; a bare number means a constant."""

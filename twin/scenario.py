@@ -8,6 +8,7 @@ All times are in the scenario's ``time_unit``.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
@@ -45,6 +46,7 @@ __all__ = [
     "Shifts",
     "Station",
     "apply_overrides",
+    "json_schema",
     "load_scenario",
     "load_warnings",
     "parse_override",
@@ -119,7 +121,7 @@ def _station_name_is_operation(value: Any) -> Any:
     return {"station": value} if isinstance(value, str) else value
 
 
-RouteStep = Annotated[Operation, BeforeValidator(_station_name_is_operation)]
+RouteStep = Annotated[Operation, BeforeValidator(_station_name_is_operation, json_schema_input_type=str | Operation)]
 
 
 class DueDate(_Model):
@@ -572,6 +574,14 @@ def apply_overrides(data: Mapping[str, Any], overrides: Iterable[tuple[str, Any]
     if problems:
         raise ScenarioError(problems)
     return result
+
+
+def json_schema() -> str:
+    """The JSON schema of scenario files, for editors to validate and autocomplete YAML."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "factory-twin scenario"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
 def scenario_to_yaml(scenario: Scenario) -> str:

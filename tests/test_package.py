@@ -1,0 +1,33 @@
+"""Packaging promises: a light `import twin`, a published schema, a README that runs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from twin.scenario import json_schema
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_twin_stays_light() -> None:
+    """`import twin` loads neither torch nor streamlit (they belong to extras)."""
+    code = "import sys, twin; print(sorted(m for m in ('torch', 'streamlit', 'gymnasium') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_published_schema_is_current() -> None:
+    """scenario.schema.json is what the code generates (regenerate with `twin schema`)."""
+    assert (ROOT / "scenario.schema.json").read_text() == json_schema()
+
+
+def test_readme_python_example_runs() -> None:
+    """Every ```python block of the README runs as written, from the project root."""
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    assert blocks, "the README has a Python example"
+    for block in blocks:
+        done = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True, cwd=ROOT, check=False)
+        assert done.returncode == 0, done.stderr

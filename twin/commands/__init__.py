@@ -1,0 +1,1 @@
+"""The `twin` subcommands, one module per area (registered in :mod:`twin.cli`)."""

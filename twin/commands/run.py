@@ -1,0 +1,110 @@
+"""`twin validate`, `twin run` and `twin schema`: one scenario, replications, KPIs."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from twin.commands.common import Overrides, ScenarioFile, err, fail, read_scenario, warn
+from twin.experiment import Result, simulate
+from twin.labels import kpi_label
+from twin.scenario import Scenario, parse_override
+
+__all__ = ["kpi_table", "run", "schema", "validate"]
+
+
+def validate(file: ScenarioFile, overrides: Overrides = None) -> None:
+    """Check a scenario file: exit 0 if valid, else list every problem and exit 2."""
+    scenario = read_scenario(file, overrides)
+    warn(scenario)
+    typer.echo(f"{file}: ok ({len(scenario.products)} products, {len(scenario.stations)} stations)")
+
+
+def schema() -> None:
+    """Print the JSON schema of scenario files (for editor autocompletion; also in
+    scenario.schema.json)."""
+    from twin.scenario import json_schema
+
+    sys.stdout.write(json_schema())
+
+
+def _run_with_progress(scenario: Scenario, replications: int, seed: int | None, keep_events: bool) -> Result:
+    if replications < 2 or not err.is_terminal:
+        return simulate(scenario, replications, seed, keep_events=keep_events)
+    columns = (TextColumn("replications"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("run", total=replications)
+        return simulate(
+            scenario,
+            replications,
+            seed,
+            keep_events=keep_events,
+            progress=lambda done: progress.update(task, completed=done),
+        )
+
+
+def kpi_table(result: Result) -> Table:
+    """The KPI summary as a rich table: mean and 95% confidence interval."""
+    scenario = result.scenario
+    table = Table(title=f"{scenario.name}: {len(result.replications)} replications, 95% confidence intervals")
+    table.add_column("KPI")
+    table.add_column("mean", justify="right")
+    table.add_column("95% CI", justify="right")
+    for name, row in result.summary_dict().items():
+        if name.endswith((".setup", ".off_shift")) and not row["mean"]:
+            continue
+        interval = "" if math.isnan(row["ci_low"]) else f"[{row['ci_low']:.4g}, {row['ci_high']:.4g}]"
+        mean = "n/a" if math.isnan(row["mean"]) else f"{row['mean']:.4g}"
+        table.add_row(kpi_label(name, scenario.time_unit), mean, interval)
+    return table
+
+
+def run(
+    file: ScenarioFile,
+    replications: Annotated[int | None, typer.Option(min=1, help="Replications (default: the scenario's).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Base seed (default: the scenario's).")] = None,
+    overrides: Overrides = None,
+    out: Annotated[Path | None, typer.Option(help="Write the run into this run store folder.")] = None,
+    events: Annotated[bool, typer.Option("--events", help="Also store the event log (needs --out).")] = False,
+    plot: Annotated[Path | None, typer.Option(help="Write a PNG of machine states and waits.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+) -> None:
+    """Simulate a scenario: KPI means with 95% t-intervals over replications."""
+    scenario = read_scenario(file, overrides)
+    problems = []
+    if events and out is None:
+        problems.append("--events: needs --out")
+    if out is not None and out.exists() and not out.is_dir():
+        problems.append(f"--out: not a folder (got {out})")
+    if plot is not None and not plot.parent.is_dir():
+        problems.append(f"--plot: folder does not exist (got {plot.parent})")
+    if problems:
+        fail(problems)
+    warn(scenario)
+    started = time.perf_counter()
+    result = _run_with_progress(scenario, replications or scenario.replications, seed, keep_events=events)
+    wall = time.perf_counter() - started
+    if out is not None:
+        from twin.store import write_run
+
+        where = write_run(
+            result, out, dict(parse_override(o) for o in overrides or ()), events=events, wall_time_s=wall
+        )
+        typer.echo(f"run written to {where}", err=True)
+    if plot is not None:
+        from twin.plots import plot_run
+
+        typer.echo(f"plot written to {plot_run(result, plot)}", err=True)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json(), indent=2, allow_nan=False) + "\n")
+    else:
+        Console().print(kpi_table(result))
