@@ -14,12 +14,14 @@ and ``.off_shift``, so that the state fractions of a station sum to 1.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from twin.scenario import Scenario
 from twin.sim.log import EventLog, JobEvent, MachineState
 
-__all__ = ["STATE_KPIS", "compute_kpis", "kpi_names", "state_time", "time_average"]
+__all__ = ["STATE_KPIS", "compute_kpis", "kpi_names", "state_time", "time_average", "wip_series"]
 
 STATE_KPIS = {
     MachineState.BUSY: "utilization",
@@ -53,40 +55,78 @@ def time_average(times: np.ndarray, levels: np.ndarray, initial: float, start: f
     return float(np.dot(values, np.diff(edges)) / (end - start))
 
 
+def wip_series(log: EventLog, edges: np.ndarray) -> np.ndarray:
+    """Time-average WIP (jobs in the plant) within each interval ``[edges[i], edges[i+1])``."""
+    cols = log.columns()
+    kind, time = cols["job_kind"], cols["job_time"]
+    moves = (kind == JobEvent.ARRIVE) | (kind == JobEvent.EXIT) | (kind == JobEvent.SCRAP)
+    times = time[moves]
+    level = np.cumsum(np.where(kind[moves] == JobEvent.ARRIVE, 1.0, -1.0))
+    # Integral of the step function from 0 to each event time, then to each edge.
+    area = np.concatenate(([0.0], np.cumsum(level[:-1] * np.diff(times)))) if len(times) else np.zeros(0)
+    last = np.searchsorted(times, edges, side="right") - 1
+    safe = np.maximum(last, 0)
+    at_edges = np.where(last >= 0, area[safe] + level[safe] * (edges - times[safe]) if len(times) else 0.0, 0.0)
+    return np.diff(at_edges) / np.diff(edges)
+
+
+CHUNK_RECORDS = 2_000_000
+"""Records handled at once by the KPIs that sort: bounds their memory on very long runs."""
+
+
+def _key_ranges(records: int, keys: int) -> Iterator[tuple[int, int]]:
+    """Split the keys [0, keys) into ranges holding about CHUNK_RECORDS of ``records`` each."""
+    step = keys if records <= CHUNK_RECORDS else max(1, int(keys * CHUNK_RECORDS / records))
+    for low in range(0, keys, step):
+        yield low, min(low + step, keys)
+
+
 def state_time(log: EventLog, machines: int, start: float, end: float) -> np.ndarray:
     """Time each machine spent in each state within ``[start, end]``: shape (machines, states)."""
     cols = log.columns()
-    order = np.argsort(cols["state_machine"], kind="stable")
-    times = cols["state_time"][order]
-    machine = cols["state_machine"][order].astype(np.int64)
-    code = cols["state_code"][order].astype(np.int64)
-    following = np.empty_like(times)
-    following[:-1] = times[1:]
-    if len(times):
-        following[-1] = end
-    last_of_machine = np.ones(len(times), dtype=bool)
-    last_of_machine[:-1] = machine[1:] != machine[:-1]
-    following[last_of_machine] = end
-    spent = np.clip(following, start, end) - np.clip(times, start, end)
     states = len(MachineState)
-    totals = np.bincount(machine * states + code, weights=spent, minlength=machines * states)
+    totals = np.zeros(machines * states)
+    all_machines = cols["state_machine"]
+    for low, high in _key_ranges(len(all_machines), machines):
+        machine, times, code = all_machines, cols["state_time"], cols["state_code"]
+        if (low, high) != (0, machines):
+            rows = np.flatnonzero((all_machines >= low) & (all_machines < high))
+            machine, times, code = machine[rows], times[rows], code[rows]
+        order = np.argsort(machine, kind="stable")
+        machine, times, code = machine[order], times[order], code[order]
+        del order
+        # Each record's state lasts until the machine's next record, or the end.
+        spent = np.empty_like(times)
+        spent[:-1] = times[1:]
+        spent[-1:] = end
+        spent[:-1][machine[1:] != machine[:-1]] = end
+        np.clip(spent, start, end, out=spent)
+        spent -= np.clip(times, start, end, out=times)
+        totals += np.bincount(machine.astype(np.int64) * states + code, weights=spent, minlength=machines * states)
     return totals.reshape(machines, states)
 
 
 def _waits(cols: dict[str, np.ndarray], start: float, end: float, stations: int) -> np.ndarray:
     """Mean time in buffer per station, for operations starting in the window."""
-    kind = cols["job_kind"]
-    mask = (kind == JobEvent.ENTER) | (kind == JobEvent.START)
-    station, job, time, kind = cols["job_station"][mask], cols["job_id"][mask], cols["job_time"][mask], kind[mask]
-    # Per (station, job) the records alternate ENTER, START: each START follows its ENTER.
-    order = np.lexsort((job, station))
-    station, time, kind = station[order], time[order], kind[order]
-    starts = np.flatnonzero(kind == JobEvent.START)
-    waits = time[starts] - time[starts - 1]
-    inside = (time[starts] >= start) & (time[starts] <= end)
-    where = station[starts][inside].astype(np.int64)
-    total = np.bincount(where, weights=waits[inside], minlength=stations)
-    count = np.bincount(where, minlength=stations)
+    total = np.zeros(stations)
+    count = np.zeros(stations)
+    kind_all, station_all = cols["job_kind"], cols["job_station"]
+    relevant = (kind_all == JobEvent.ENTER) | (kind_all == JobEvent.SETUP) | (kind_all == JobEvent.START)
+    for low, high in _key_ranges(len(kind_all), stations):
+        pick = np.flatnonzero(relevant & (station_all >= low) & (station_all < high))
+        station, job, time, kind = (cols[c][pick] for c in ("job_station", "job_id", "job_time", "job_kind"))
+        del pick
+        # Per (station, job) the records run ENTER, [SETUP], START: the job left the buffer at
+        # the SETUP record if there is one, else at the START record; its ENTER is just before.
+        order = np.lexsort((job, station))
+        station, time, kind = station[order], time[order], kind[order]
+        starts = np.flatnonzero(kind == JobEvent.START)
+        taken = starts - (kind[starts - 1] == JobEvent.SETUP)
+        waits = time[taken] - time[taken - 1]
+        inside = (time[starts] >= start) & (time[starts] <= end)
+        where = station[starts][inside].astype(np.int64)
+        total += np.bincount(where, weights=waits[inside], minlength=stations)
+        count += np.bincount(where, minlength=stations)
     with np.errstate(invalid="ignore", divide="ignore"):
         return total / count
 

@@ -24,13 +24,16 @@ class JobEvent(IntEnum):
     ENTER = 1
     """Entered a station's input buffer."""
     START = 2
-    """Processing started on a machine (after any setup)."""
+    """Processing started on a machine (after any setup); without a setup the job left the
+    buffer at this moment."""
     FINISH = 3
     """Processing finished; the job stays on the machine until it can move on."""
     EXIT = 4
     """Left the plant complete."""
     SCRAP = 5
     """Scrapped at a station; it leaves the plant."""
+    SETUP = 6
+    """Taken from the buffer onto a machine that first sets up for it (START follows)."""
 
 
 class MachineState(IntEnum):

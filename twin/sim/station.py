@@ -5,7 +5,7 @@ as plain callbacks on SimPy timeouts rather than one generator process per job: 
 same event calendar, without the cost of creating and resuming a process per operation.
 
 Blocking after service: a finished job moves to the next station only when that station has
-room (``len(queue) < buffer + free machines``); until then its machine is ``BLOCKED`` and the
+room (``len(queue) < buffer + free machines able to start``); until then its machine is ``BLOCKED`` and the
 pair waits, first come first served, in the next station's ``waiting`` line.
 """
 
@@ -31,14 +31,18 @@ Dispatcher = Callable[[Sequence[Job], float], "int | None"]
 """Picks the index of the next job from a queue; ``None`` defers the choice to an outside
 controller, which later calls :meth:`Station.assign` (how the Gymnasium env takes decisions)."""
 
-_ENTER, _START, _FINISH, _EXIT, _SCRAP = (
+_ENTER, _START, _FINISH, _EXIT, _SCRAP, _SETUP_EVENT = (
     int(JobEvent.ENTER),
     int(JobEvent.START),
     int(JobEvent.FINISH),
     int(JobEvent.EXIT),
     int(JobEvent.SCRAP),
+    int(JobEvent.SETUP),
 )
 _IDLE, _BUSY, _SETUP, _BLOCKED, _DOWN, _OFF = (int(s) for s in MachineState)
+
+_SAME_INSTANT = 1e-12
+"""Relative time difference below which two events count as simultaneous (float rounding)."""
 
 # What a machine is doing with its job.
 _NONE, _IN_SETUP, _PROCESSING, _HOLDING = range(4)
@@ -103,8 +107,12 @@ class Station:
         """Machines ready for a job, longest idle first."""
 
     def has_room(self) -> bool:
-        """Whether one more job may enter (buffer counts only jobs not on a machine)."""
-        return len(self.queue) < self.capacity + len(self.free)
+        """Whether one more job may enter: the buffer counts only jobs not on a machine, and a
+        free machine makes room only if it can start at once (an operator is free for it)."""
+        startable = len(self.free)
+        if self.pool is not None:
+            startable = min(startable, max(self.pool.available, 0))
+        return len(self.queue) < self.capacity + startable
 
     def idle_state(self) -> int:
         """State of a machine with nothing to do: off shift when its operators are."""
@@ -112,10 +120,12 @@ class Station:
 
     def offer(self, job: Job, holder: Machine | None) -> bool:
         """Accept ``job`` if there is room, else queue it in ``waiting``; True if accepted."""
-        if len(self.queue) < self.capacity + len(self.free):
+        if self.has_room():
             self.accept(job)
             return True
         self.waiting.append((job, holder))
+        if self.free and self.pool is not None:
+            self.pool.has_free(self)  # refused for want of an operator: be called back when one is free
         return False
 
     def accept(self, job: Job) -> None:
@@ -135,11 +145,16 @@ class Station:
                 break
             index = self.dispatcher(queue, self.env.now) if len(queue) > 1 else 0
             if index is None:
+                if pool is not None:
+                    pool.take()  # the operator is held for the pending decision, as for a rule's
                 self.awaiting_decision = True
                 self.plant.decision_needed(self)
                 break
             self._start(index)
-        self.pull()
+        # While a decision is out, the free machine still counts as room; pulling a held job
+        # in now would show the decision a candidate a rule deciding on the spot never sees.
+        if not self.awaiting_decision:
+            self.pull()
 
     def assign(self, index: int) -> None:
         """Carry out a deferred decision: the job at ``index`` of the queue goes next.
@@ -152,11 +167,11 @@ class Station:
         if not 0 <= index < len(self.queue):
             raise ValueError(f"job index {index} outside the queue of {len(self.queue)} at {self.name!r}")
         self.awaiting_decision = False
-        self._start(index)
+        self._start(index, operator_held=True)
         self.dispatch()
 
-    def _start(self, index: int) -> None:
-        if self.pool is not None:
+    def _start(self, index: int, operator_held: bool = False) -> None:
+        if self.pool is not None and not operator_held:
             self.pool.take()
         job = self.queue.pop(index)
         self.free.popleft().start(job)
@@ -164,11 +179,13 @@ class Station:
     def pull(self) -> None:
         """Move held jobs from upstream into this station while there is room."""
         waiting = self.waiting
-        while waiting and len(self.queue) < self.capacity + len(self.free):
+        while waiting and self.has_room():
             job, holder = waiting.popleft()
             self.accept(job)
             if holder is not None:
                 holder.release()
+        if waiting and self.free and self.pool is not None:
+            self.pool.has_free(self)  # no operator to start a job: be called back when one is free
 
     def refresh_idle_states(self) -> None:
         """Relabel free machines after a shift change (idle <-> off shift)."""
@@ -239,6 +256,7 @@ class Machine:
             previous, self.last_family = self.last_family, job.family
             duration = setup_time(previous, job.family) if previous is not None else 0.0
             if duration > 0:
+                self.log.job(self.env.now, job.id, self.station.index, self.index, _SETUP_EVENT)
                 self.phase = _IN_SETUP
                 self.set_state(_SETUP)
                 self._run(duration)
@@ -341,8 +359,15 @@ class Machine:
 
     def _calendar_failure(self, event: Timeout) -> None:
         if self.phase in (_IN_SETUP, _PROCESSING):
+            now = self.env.now
+            left = self.phase_start + self.left - now
+            if left <= _SAME_INSTANT * max(1.0, now):
+                # The phase ends at this very instant: let it end first (its timer is already
+                # due), then fail, after the events of this instant.
+                Timeout(self.env, 0).callbacks.append(self._calendar_failure)
+                return
             self.token += 1  # cancel the running phase; it resumes with what is left
-            self.left -= self.env.now - self.phase_start
+            self.left = left
         elif self.phase == _NONE:
             self.station.free.remove(self)
         self._fail()
