@@ -15,12 +15,21 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from twin.executors import Engine, make_executor
 from twin.kpi import compute_kpis, kpi_names
 from twin.scenario import Scenario
 from twin.sim.log import EventLog, JobEvent, MachineState
 from twin.sim.plant import Plant
 
-__all__ = ["Replication", "Result", "confidence_interval", "events_frame", "run_replication", "simulate"]
+__all__ = [
+    "Replication",
+    "Result",
+    "confidence_interval",
+    "events_frame",
+    "result_of",
+    "run_replication",
+    "simulate",
+]
 
 
 @dataclass(frozen=True)
@@ -161,25 +170,38 @@ def simulate(
     seed: int | None = None,
     keep_events: bool = True,
     progress: Callable[[int], None] | None = None,
+    workers: int = 1,
+    engine: Engine = "local",
+    address: str | None = None,
 ) -> Result:
     """Run ``replications`` independent replications of ``scenario`` (its own settings when
-    None) and collect their KPIs.
+    None) and collect their KPIs; the result is the same whichever executor runs them.
 
     Args:
         keep_events: keep each replication's event log (``Result.events``); turn off for
             long runs to save memory.
         progress: called with the number of replications done after each one.
+        workers, engine, address: where replications run (see :mod:`twin.executors`).
     """
     count = scenario.replications if replications is None else replications
     if count < 1:
         raise ValueError(f"replications must be >= 1 (got {count})")
     base_seed = scenario.seed if seed is None else seed
-    reps = []
-    for r in range(count):
-        reps.append(run_replication(scenario, r, base_seed, keep_log=keep_events))
-        if progress is not None:
-            progress(r + 1)
-    columns = kpi_names(scenario)
-    frame = pd.DataFrame([rep.kpis for rep in reps], columns=columns)
-    frame.insert(0, "replication", np.arange(count, dtype=np.int64))
-    return Result(scenario, base_seed, frame, reps)
+    executor = make_executor(min(workers, count), engine, address)
+    done: dict[int, Replication] = {}
+    try:
+        tasks = ((r, (scenario, r, base_seed, keep_events)) for r in range(count))
+        for r, replication in executor.run(run_replication, tasks):
+            done[r] = replication
+            if progress is not None:
+                progress(len(done))
+    finally:
+        executor.close()
+    return result_of(scenario, base_seed, [done[r] for r in range(count)])
+
+
+def result_of(scenario: Scenario, seed: int, replications: list[Replication]) -> Result:
+    """Assemble a :class:`Result` from replications ordered by index."""
+    frame = pd.DataFrame([rep.kpis for rep in replications], columns=kpi_names(scenario))
+    frame.insert(0, "replication", np.array([rep.index for rep in replications], dtype=np.int64))
+    return Result(scenario, seed, frame, replications)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from twin.experiment import Result
 from twin.kpi import STATE_KPIS
-from twin.labels import STATE_COLORS
+from twin.labels import STATE_COLORS, kpi_label
 from twin.sim.log import MachineState
 
-__all__ = ["plot_run"]
+__all__ = ["plot_comparison", "plot_run"]
 
 _STATE_WORDS = {state: state.label.replace("_", " ") for state in STATE_KPIS} | {
     MachineState.IDLE: "idle (starved)",
@@ -55,6 +58,34 @@ def plot_run(result: Result, path: str | Path) -> Path:
     fig.suptitle(
         f"{scenario.name}: throughput {throughput['mean']:.4g} jobs/{unit} over {len(result.replications)} replications"
     )
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_comparison(table: pd.DataFrame, kpis: tuple[str, ...], path: str | Path) -> Path:
+    """Bars of each run's mean with 95% CI error bars, one panel per KPI (a `twin.compare` table)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [k for k in kpis if k in set(table["kpi"])]
+    runs = list(dict.fromkeys(table["label"]))
+    fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 1.0 + 0.45 * len(runs) + 1.5), constrained_layout=True)
+    for ax, kpi in zip(list(getattr(axes, "flat", [axes])), shown, strict=True):
+        rows = table[table["kpi"] == kpi]
+        means = rows["mean"].to_numpy(float)
+        low = np.nan_to_num(means - rows["ci_low"].to_numpy(float))
+        high = np.nan_to_num(rows["ci_high"].to_numpy(float) - means)
+        colors = ["#7f7f7f"] + ["#1f77b4" if s else "#aec7e8" for s in rows["significant"].iloc[1:]]
+        ax.barh(rows["label"], means, xerr=[low, high], color=colors, capsize=3)
+        ax.set_title(kpi_label(kpi, str(table["time_unit"].iloc[0])))
+        ax.invert_yaxis()
+        if ax is not getattr(axes, "flat", [axes])[0]:
+            ax.set_yticklabels([])
+    fig.suptitle("Runs compared with the first (grey); dark blue = significantly different (95%)")
     path = Path(path)
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -11,10 +12,15 @@ from rich.console import Console
 from twin.errors import ScenarioError
 from twin.scenario import Scenario, load_scenario, load_warnings
 
-__all__ = ["Overrides", "ScenarioFile", "err", "fail", "read_scenario", "warn"]
+__all__ = ["Overrides", "ScenarioFile", "err", "fail", "read_scenario", "stdout_console", "warn"]
 
 err = Console(stderr=True)
 """Progress bars and logs go to stderr; stdout is for results (and only JSON with --json)."""
+
+def stdout_console() -> Console:
+    """Console for result tables; when piped, wide enough that tables are not squeezed."""
+    return Console() if sys.stdout.isatty() else Console(width=160)
+
 
 ScenarioFile = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
 Overrides = Annotated[

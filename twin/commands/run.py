@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from twin.commands.common import Overrides, ScenarioFile, err, fail, read_scenario, warn
+from twin.commands.common import Overrides, ScenarioFile, err, fail, read_scenario, stdout_console, warn
 from twin.experiment import Result, simulate
 from twin.labels import kpi_label
 from twin.scenario import Scenario, parse_override
@@ -107,4 +106,4 @@ def run(
     if as_json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2, allow_nan=False) + "\n")
     else:
-        Console().print(kpi_table(result))
+        stdout_console().print(kpi_table(result))

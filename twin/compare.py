@@ -1,0 +1,103 @@
+"""Side-by-side comparison of stored runs: which differences are real?
+
+For every KPI and every run after the first (the baseline), the difference of means with a
+95% confidence interval:
+
+- **paired** when both runs have the same replication numbers: replication ``r`` of both
+  used the same random-number streams (common random numbers), so the t-interval is taken
+  over the per-replication differences, which removes the shared noise;
+- otherwise **Welch's** unpaired t-interval.
+
+A difference is *significant* when its interval excludes 0.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from twin.experiment import confidence_interval
+from twin.store import find_runs, load_kpis, read_meta
+
+__all__ = ["compare", "difference", "load_runs"]
+
+
+def difference(baseline: np.ndarray, other: np.ndarray, paired: bool, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of ``other - baseline`` with its ``level`` confidence interval (see module doc)."""
+    if paired:
+        return confidence_interval(other - baseline, level)
+    a, b = baseline[~np.isnan(baseline)], other[~np.isnan(other)]
+    if len(a) == 0 or len(b) == 0:
+        return math.nan, math.nan, math.nan
+    diff = float(b.mean() - a.mean())
+    if len(a) < 2 or len(b) < 2:
+        return diff, math.nan, math.nan
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    if va + vb == 0:
+        return diff, diff, diff
+    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, dof) * math.sqrt(va + vb))
+    return diff, diff - half, diff + half
+
+
+def _label(meta: dict[str, object], run: Path) -> str:
+    overrides = meta.get("overrides") or {}
+    if isinstance(overrides, dict) and overrides:
+        return ", ".join(f"{path}={json.dumps(value)}" for path, value in overrides.items())
+    return str(meta.get("scenario") or run.name)
+
+
+def load_runs(paths: list[str | Path] | tuple[str | Path, ...]) -> tuple[list[Path], pd.DataFrame]:
+    """The run folders named by ``paths`` (runs, sweeps or stores) and their per-replication
+    KPIs (one DuckDB query)."""
+    runs = find_runs(paths)
+    return runs, load_kpis(runs)
+
+
+def compare(paths: list[str | Path] | tuple[str | Path, ...], level: float = 0.95) -> pd.DataFrame:
+    """Compare runs with the first one; a tidy table with one row per (run, KPI):
+    ``run_id``, ``label``, ``time_unit``, ``kpi``, ``mean``, ``ci_low``, ``ci_high``, ``diff``, ``diff_low``,
+    ``diff_high``, ``paired``, ``significant`` (difference columns are NaN/False for the
+    baseline itself).
+
+    Raises:
+        StoreError: a path is not a run, sweep or store.
+    """
+    runs, kpis = load_runs(paths)
+    names = [c for c in kpis.columns if c not in ("run_id", "replication")]
+    by_run = {run_id: frame.sort_values("replication") for run_id, frame in kpis.groupby("run_id", sort=False)}
+    baseline = by_run[runs[0].name]
+    rows = []
+    for run in runs:
+        frame = by_run[run.name]
+        meta = read_meta(run)
+        paired = run != runs[0] and list(frame["replication"]) == list(baseline["replication"])
+        for kpi in names:
+            values = frame[kpi].to_numpy(float)
+            mean, low, high = confidence_interval(values, level)
+            diff = diff_low = diff_high = math.nan
+            if run != runs[0]:
+                diff, diff_low, diff_high = difference(baseline[kpi].to_numpy(float), values, paired, level)
+            significant = bool(not math.isnan(diff_low) and (diff_low > 0 or diff_high < 0))
+            rows.append(
+                {
+                    "run_id": run.name,
+                    "label": _label(meta, run),
+                    "time_unit": meta.get("time_unit", "time unit"),
+                    "kpi": kpi,
+                    "mean": mean,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "diff": diff,
+                    "diff_low": diff_low,
+                    "diff_high": diff_high,
+                    "paired": paired,
+                    "significant": significant,
+                }
+            )
+    return pd.DataFrame(rows)
