@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from twin.commands import run
+from twin.commands import jobshop, run, study
 
 __all__ = ["app", "main"]
 
@@ -21,6 +21,10 @@ app = typer.Typer(
 app.command()(run.validate)
 app.command()(run.run)
 app.command()(run.schema)
+app.command()(study.sweep)
+app.command()(study.compare)
+app.command()(study.warmup)
+app.command()(jobshop.jobshop)
 
 
 def main() -> None:

@@ -1,0 +1,147 @@
+"""`twin jobshop`: a job-shop instance scheduled by a rule (through the model), CP-SAT or an agent."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from twin.commands.common import fail
+from twin.dispatching import rule_names
+from twin.jobshop import (
+    InstanceError,
+    JobShopInstance,
+    Perturbation,
+    ScheduledOperation,
+    check_schedule,
+    instance_to_scenario,
+    load_bounds,
+    load_instance,
+    plot_gantt,
+    run_rule,
+    schedule_from_log,
+)
+
+__all__ = ["jobshop"]
+
+
+def _best_known(path: Path) -> int | None:
+    """The best known makespan from a bounds.json beside the instance file, if any."""
+    bounds = path.parent / "bounds.json"
+    if not bounds.is_file():
+        return None
+    try:
+        value = load_bounds(bounds).get(path.stem, {}).get("upper_bound")
+    except (OSError, ValueError):
+        return None
+    return int(value) if isinstance(value, int | float) else None
+
+
+def _agent_schedule(
+    model_path: Path, instance: JobShopInstance, perturbation: Perturbation, mode: str
+) -> tuple[float, list[ScheduledOperation]]:
+    from agents.sb3 import load_model, run_episode
+    from twin.envs.dispatch import DispatchEnv
+
+    try:
+        model = load_model(model_path)
+    except ValueError as error:
+        fail([f"--agent: {error}"])
+    scenario = instance_to_scenario(instance, perturbation=perturbation)
+    size = getattr(model.action_space, "n", 1)
+    env = (
+        DispatchEnv(scenario, mode="job", max_queue=int(size)) if mode == "job" else DispatchEnv(scenario, mode="rule")
+    )
+    try:
+        info = run_episode(model, env, seed=perturbation.seed)
+    except ValueError as error:
+        fail([f"--agent: {error}"])
+    return float(info["makespan"]), schedule_from_log(env.plant.log)
+
+
+def jobshop(
+    file: Annotated[Path, typer.Argument(help="Job-shop instance (standard text format).", show_default=False)],
+    rule: Annotated[str | None, typer.Option(help=f"Dispatching rule: {', '.join(rule_names())}.")] = None,
+    cpsat: Annotated[bool, typer.Option("--cpsat", help="Solve with OR-Tools CP-SAT.")] = False,
+    time_limit: Annotated[float, typer.Option(help="CP-SAT time limit in seconds.")] = 10.0,
+    agent: Annotated[
+        Path | None, typer.Option(help="A saved SB3 model (MaskablePPO or PPO) for twin/Dispatch-v0.")
+    ] = None,
+    mode: Annotated[str, typer.Option(help="The agent's action mode: job or rule.")] = "job",
+    cv: Annotated[float, typer.Option(help="Coefficient of variation of processing times (stochastic shop).")] = 0.0,
+    mtbf: Annotated[float | None, typer.Option(help="Mean busy time between machine breakdowns.")] = None,
+    mttr: Annotated[float | None, typer.Option(help="Mean time to repair.")] = None,
+    arrival_mean: Annotated[float | None, typer.Option(help="Jobs arrive with exponential gaps of this mean.")] = None,
+    due_factor: Annotated[float | None, typer.Option(help="Due date = release + factor x work.")] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of a stochastic shop.")] = 0,
+    gantt: Annotated[Path | None, typer.Option(help="Write a Gantt chart of the schedule (PNG).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+) -> None:
+    """Schedule a job-shop instance: a dispatching rule run through the twin, CP-SAT, or an agent."""
+    problems = []
+    methods = [name for name, given in (("--rule", rule), ("--cpsat", cpsat), ("--agent", agent)) if given]
+    if len(methods) != 1:
+        problems.append(f"give exactly one of --rule NAME, --cpsat, --agent MODEL (got {', '.join(methods) or 'none'})")
+    if rule is not None and rule not in rule_names():
+        problems.append(f"--rule: unknown rule (expected one of: {', '.join(rule_names())}) (got {rule!r})")
+    stochastic = cv > 0 or mtbf is not None or arrival_mean is not None
+    if cpsat and stochastic:
+        problems.append("--cpsat: solves the deterministic instance; drop --cv, --mtbf/--mttr and --arrival-mean")
+    if cpsat and not time_limit > 0:
+        problems.append(f"--time-limit: must be > 0 (got {time_limit:g})")
+    if agent is not None and not agent.is_file():
+        problems.append(f"--agent: no such file (got {agent})")
+    if mode not in ("job", "rule"):
+        problems.append(f"--mode: must be job or rule (got {mode!r})")
+    if gantt is not None and not gantt.parent.is_dir():
+        problems.append(f"--gantt: folder does not exist (got {gantt.parent})")
+    try:
+        perturbation = Perturbation(cv, mtbf, mttr, arrival_mean, due_factor, seed)
+    except ValueError as error:
+        problems.append(str(error))
+    if problems:
+        fail(problems)
+    try:
+        instance = load_instance(file)
+    except InstanceError as error:
+        fail([str(error)])
+
+    optimal: bool | None = None
+    if rule is not None:
+        result = run_rule(instance_to_scenario(instance, rule, perturbation))
+        method, makespan, schedule = f"rule:{rule}", result.makespan, result.schedule
+    elif cpsat:
+        from agents.cpsat import solve
+
+        solved = solve(instance, time_limit=time_limit)
+        method, makespan, schedule, optimal = "cpsat", float(solved.makespan), solved.schedule, solved.optimal
+    else:
+        assert agent is not None
+        makespan, schedule = _agent_schedule(agent, instance, perturbation, mode)
+        method = f"agent:{agent.name}"
+    # Every schedule is checked against the instance: a model bug must not pass for a result.
+    broken = check_schedule(instance, schedule, exact_durations=not stochastic)
+    assert not broken, broken
+
+    if gantt is not None:
+        typer.echo(
+            f"Gantt chart written to {plot_gantt(schedule, gantt, instance.machines, f'{instance.name} {method}')}",
+            err=True,
+        )
+    if as_json:
+        document: dict[str, Any] = {
+            "instance": instance.name,
+            "method": method,
+            "makespan": makespan,
+            "optimal": optimal,
+            "schedule": [op._asdict() for op in schedule],
+        }
+        sys.stdout.write(json.dumps(document) + "\n")
+        return
+    best = _best_known(file)
+    gap = f", {100 * (makespan / best - 1):.1f}% above the best known {best}" if best else ""
+    proof = {True: " (optimal)", False: " (not proven optimal)", None: ""}[optimal]
+    typer.echo(f"{instance.name}: makespan {makespan:g} by {method}{proof}{gap}")

@@ -1,0 +1,486 @@
+"""``twin/Dispatch-v0``: dispatching decisions of the plant model as a Gymnasium environment."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from twin.dispatching import Rule, RuleContext, make_rule, rule_names
+from twin.jobshop import JobShopInstance, instance_to_scenario, read_instance
+from twin.kpi import compute_kpis
+from twin.scenario import Scenario, load_scenario
+from twin.sim.job import Job
+from twin.sim.log import MachineState
+from twin.sim.plant import Plant
+from twin.sim.station import Station
+
+__all__ = ["DEFAULT_RULES", "DispatchEnv", "Mode", "RewardKind"]
+
+Mode = Literal["job", "rule"]
+RewardKind = Literal["makespan", "tardiness", "throughput"]
+
+DEFAULT_RULES: tuple[str, ...] = ("fifo", "spt", "lpt", "edd", "mwkr", "mopnr", "cr", "atc")
+"""The rules an action may pick in ``mode="rule"``, in action order."""
+
+GLOBAL_FEATURES = 3
+STATION_FEATURES = 5
+JOB_FEATURES = 7
+
+_BUSY, _SETUP, _IDLE = int(MachineState.BUSY), int(MachineState.SETUP), int(MachineState.IDLE)
+
+
+class _TrackedPlant(Plant):
+    """A plant that counts, for rewards, the jobs completed and their total tardiness."""
+
+    completed = 0
+    tardiness = 0.0
+
+    def job_left(self, job: Job) -> None:
+        super().job_left(job)
+        if job.step == len(job.plan):  # complete, not scrapped
+            self.completed += 1
+            self.tardiness += max(0.0, self.env.now - job.due)
+
+
+def _as_scenario(scenario: str | Path | Scenario | JobShopInstance) -> Scenario:
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, JobShopInstance):
+        return instance_to_scenario(scenario)
+    path = Path(scenario)
+    return read_instance(path) if path.suffix == ".txt" else load_scenario(path)
+
+
+class DispatchEnv(gym.Env[np.ndarray, np.int64]):
+    """Which job a free machine takes next, decided by an agent, in the plant model itself.
+
+    The environment is the twin's SimPy model with every station's dispatcher deferring its
+    choice: the simulation runs until a machine is free with two or more jobs waiting, pauses,
+    and the agent decides. Works for job-shop instances (``.txt``) and for any scenario.
+
+    ## Action Space
+
+    ``mode="job"`` (default): ``Discrete(max_queue)``, the position in the deciding station's
+    buffer (in order of entry) of the job to start. Only the first ``max_queue`` waiting jobs
+    are candidates; positions past the queue are masked. ``mode="rule"``:
+    ``Discrete(len(rules))``, the dispatching rule (default :data:`DEFAULT_RULES`) that picks
+    the job for this decision; all are always allowed. :meth:`action_masks` (for sb3-contrib's
+    ``MaskablePPO``) and ``info["action_mask"]`` give the valid actions. A masked action that
+    is taken anyway starts the first candidate and sets ``info["invalid_action"]``.
+
+    ## Observation Space
+
+    ``Box(-1, 1, (3 + 6 * S + 7 * max_queue,), float32)`` for ``S`` stations, in this order
+    (times are mean times; ``op_max`` is the longest mean operation of the scenario,
+    ``work_max`` the largest mean work content of a product, ``work_mean`` the mean one):
+
+    - global (3): progress (share of the mean work content of a closed scenario done, or
+      ``now / horizon``); jobs in the plant / ``(S * max_queue)``; other decisions pending at
+      this instant / ``S``;
+    - deciding station (``S``): one-hot of its index;
+    - per station (``5 * S``): queue length / ``max_queue``; share of machines busy or in
+      setup; share of machines down, blocked or off shift; mean work waiting in the queue /
+      ``op_max`` per machine, divided by ``max_queue``; mean remaining time of the
+      operations in progress / ``op_max`` (0 for a free machine);
+    - per candidate (``7 * max_queue``, zeros for empty slots): 1 (present); process time here
+      / ``op_max``; remaining work / ``work_max``; remaining operations / longest route;
+      time waited here / ``work_mean``; slack ``(due - now - remaining work) / work_mean``
+      (1 without a due date); queue length at its next station / ``max_queue`` (0 at its
+      last).
+
+    Every feature is clipped to ``[-1, 1]``; all but the slack lie in ``[0, 1]``.
+
+    ## Rewards
+
+    ``reward="makespan"`` (default for scenarios without horizon): minus the simulated time
+    from the previous decision to this one's successor, over a lower bound ``LB`` of the
+    makespan (the largest of the busiest station's mean work per machine and the longest
+    product), the time before the first decision counted in the first step: the return of an
+    episode is exactly ``-makespan / LB``. ``reward="tardiness"`` (default with a horizon
+    and due dates): minus the tardiness of the jobs completed during the step, over
+    ``work_mean``. ``reward="throughput"`` (default with a horizon and no due dates): the
+    number of jobs completed during the step.
+
+    ## Starting State
+
+    Replication 0 of the scenario, run up to the first decision, with ``reset(seed=s)``'s
+    ``s`` as the model's seed (the episode is then the run ``twin run --seed s`` would make,
+    and ``s`` reproduces it exactly: process times, breakdowns, arrivals and the ``random``
+    rule's draws); ``reset()`` without a seed draws the model's seed from ``self.np_random``.
+
+    ## Episode End
+
+    Terminated when every job of a scenario without horizon has left the plant; truncated
+    when the simulation reaches the scenario's horizon. ``info`` then carries ``kpis`` (the
+    KPIs of :mod:`twin.kpi` over ``[warmup, end]``) and, without horizon, ``makespan``. A
+    scenario in which no decision ever arises has a one-step episode whose action is ignored.
+
+    ## Decisions
+
+    A station decides only when a machine is free and at least two jobs wait: a single
+    candidate starts at once, inside the model, and is never shown. Decisions due at the same
+    instant are queued and presented one at a time, in the order the model raised them; a
+    decision raised while carrying out an action (the same station's next free machine, or a
+    station upstream whose held job may now move) comes next, as a rule deciding on the spot
+    would take it. The simulation does not advance until the queue is empty, so a rule's
+    choices reproduce the rule's own run exactly (:meth:`rule_action`). One exception: where
+    stations share operators, a decision raised by an operator coming free is taken after the
+    rest of that instant's event, not inside it, so simultaneous events may be ordered
+    differently than in the rule's run (the same model, not the same random path).
+
+    ## Arguments
+
+    - ``scenario``: a scenario file (``.yaml``), a job-shop instance file (``.txt``), a
+      :class:`~twin.scenario.Scenario` or a :class:`~twin.jobshop.JobShopInstance`.
+    - ``mode``: ``"job"`` or ``"rule"`` (see Action Space).
+    - ``reward``: ``"makespan"``, ``"tardiness"`` or ``"throughput"`` (default as above).
+    - ``max_queue``: candidate slots; default the number of jobs of a closed scenario (at
+      most 64), else 16.
+    - ``rules``: rule names for ``mode="rule"``.
+    - ``horizon``: replaces the scenario's horizon (e.g. shorter episodes of an open plant).
+
+    ## Version History
+
+    - v0: initial version.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012 (gymnasium's convention)
+
+    def __init__(
+        self,
+        scenario: str | Path | Scenario | JobShopInstance,
+        mode: Mode = "job",
+        reward: RewardKind | None = None,
+        max_queue: int | None = None,
+        rules: Sequence[str] = DEFAULT_RULES,
+        horizon: float | None = None,
+    ) -> None:
+        spec = _as_scenario(scenario)
+        if horizon is not None:
+            if not horizon > 0:
+                raise ValueError(f"horizon must be > 0 (got {horizon})")
+            spec = spec.model_copy(update={"horizon": float(horizon), "warmup": min(spec.warmup, horizon / 2)})
+        if mode not in ("job", "rule"):
+            raise ValueError(f"mode must be 'job' or 'rule' (got {mode!r})")
+        unknown = [name for name in rules if name not in rule_names()]
+        if unknown or not rules:
+            raise ValueError(f"rules must be known rule names (got {list(rules)}; known: {', '.join(rule_names())})")
+        self.scenario = spec
+        self.mode: Mode = mode
+        self.rules = tuple(rules)
+        self.closed = spec.horizon is None
+        self.stations = list(spec.stations)
+        self._station_index = {name: i for i, name in enumerate(self.stations)}
+        self._measure(spec)
+        has_due = any(
+            p.due_date is not None or any(o.due is not None for o in p.release or []) for p in spec.products.values()
+        )
+        default_reward: RewardKind = "makespan" if self.closed else ("tardiness" if has_due else "throughput")
+        self.reward_kind: RewardKind = reward or default_reward
+        if self.reward_kind not in ("makespan", "tardiness", "throughput"):
+            raise ValueError(f"reward must be makespan, tardiness or throughput (got {self.reward_kind!r})")
+        if self.reward_kind == "makespan" and not self.closed:
+            raise ValueError("reward 'makespan' needs a scenario without horizon (a closed job shop)")
+        if max_queue is None:
+            max_queue = min(max(self._jobs_total, 2), 64) if self.closed else 16
+        if max_queue < 1:
+            raise ValueError(f"max_queue must be >= 1 (got {max_queue})")
+        self.max_queue = max_queue
+        n = len(self.stations)
+        size = GLOBAL_FEATURES + n + STATION_FEATURES * n + JOB_FEATURES * max_queue
+        self._size = size
+        self._n_actions = max_queue if mode == "job" else len(self.rules)
+        self.observation_space = spaces.Box(-1.0, 1.0, (size,), np.float32)
+        self.action_space = spaces.Discrete(self._n_actions)
+        self._plant: _TrackedPlant | None = None
+        self._pending: deque[Station] = deque()
+        self._raised: list[Station] | None = None
+        self._rule_cache: dict[tuple[str, str], Rule] = {}
+        self._done = True
+        self._episode_over = False
+        self._last_time = 0.0
+        self._last_completed = 0
+        self._last_tardiness = 0.0
+        self.decisions = 0
+
+    def _measure(self, spec: Scenario) -> None:
+        """Scales of the features and rewards, from the scenario's mean times."""
+        op_means: list[float] = []
+        work: list[float] = []
+        routes: list[int] = []
+        load = dict.fromkeys(spec.stations, 0.0)
+        station_ops: dict[str, list[float]] = {name: [] for name in spec.stations}
+        jobs_total = 0
+        for pname, product in spec.products.items():
+            means = [spec.process_time(pname, i).mean for i in range(len(product.route))]
+            op_means += means
+            work.append(sum(means))
+            routes.append(len(means))
+            count = sum(o.quantity for o in product.release) if product.release is not None else 1
+            jobs_total += count if product.arrival is None else 0
+            for op, mean in zip(product.route, means, strict=True):
+                load[op.station] += count * mean
+                station_ops[op.station].append(mean)
+        self.op_max = max(max(op_means), 1e-9)
+        self.work_max = max(max(work), 1e-9)
+        self.work_mean = max(float(np.mean(work)), 1e-9)
+        self.route_max = max(routes)
+        self._jobs_total = jobs_total
+        self._total_work = sum(
+            (sum(o.quantity for o in p.release) if p.release is not None else 1) * w
+            for p, w in zip(spec.products.values(), work, strict=True)
+        )
+        per_machine = [load[name] / spec.stations[name].machines for name in spec.stations]
+        self.lower_bound = max(max(per_machine), max(work), 1e-9)
+        self._station_mean = {name: float(np.mean(ops)) if ops else 1.0 for name, ops in station_ops.items()}
+
+    # Gymnasium API
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Start a new replication (see Starting State) and run it to the first decision."""
+        super().reset(seed=seed)
+        # A given seed is the plant's seed itself, so reset(seed=s) replays `twin run --seed s`
+        # (replication 0); later resets draw theirs from the seeded generator.
+        plant_seed = seed if seed is not None else int(self.np_random.integers(0, 2**31 - 1))
+
+        def defer(queue: Sequence[Job], now: float) -> None:
+            return None
+
+        self._plant = _TrackedPlant(
+            self.scenario,
+            seed=plant_seed,
+            dispatchers=dict.fromkeys(self.stations, defer),
+            on_decision=self._on_decision,
+        )
+        self._pending.clear()
+        self._rule_cache.clear()
+        self._last_time = 0.0
+        self._last_completed = 0
+        self._last_tardiness = 0.0
+        self.decisions = 0
+        self._episode_over = False
+        self._done = self._advance()
+        return self._observe(), self._info()
+
+    def step(self, action: int | np.integer[Any]) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Carry out one decision, run to the next one (see Rewards, Episode End)."""
+        plant = self._plant
+        if plant is None:
+            raise RuntimeError("call reset() before step()")
+        if self._episode_over:
+            raise RuntimeError("the episode is over: call reset()")
+        if not self._pending:  # a scenario without decisions: one step, action ignored
+            return self._finish_step({})
+        station = self._pending.popleft()
+        mask = self._mask(station)
+        index = int(action)
+        extra: dict[str, Any] = {}
+        if not (0 <= index < len(mask) and mask[index]):
+            extra["invalid_action"] = True
+            index = 0
+        job_index = (
+            index if self.mode == "job" else self._rule(self.rules[index], station)(station.queue, plant.env.now)
+        )
+        self.decisions += 1
+        self._raised = []
+        station.assign(job_index)
+        raised, self._raised = self._raised, None
+        self._pending.extendleft(reversed(raised))
+        self._done = self._advance()
+        return self._finish_step(extra)
+
+    def _finish_step(self, extra: dict[str, Any]) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        reward = self._reward()
+        ended = self._done and not self._pending
+        terminated = ended and self.closed
+        truncated = ended and not self.closed
+        if ended:
+            self._episode_over = True
+        return self._observe(), reward, terminated, truncated, self._info() | extra
+
+    def action_masks(self) -> np.ndarray:
+        """Valid actions of the current decision (for sb3-contrib's ``MaskablePPO``)."""
+        if not self._pending:
+            mask = np.zeros(self._n_actions, dtype=bool)
+            mask[0] = True  # episode over or action ignored: any action will do
+            return mask
+        return self._mask(self._pending[0])
+
+    # Helpers for rule-driven runs and analysis
+
+    @property
+    def queue(self) -> list[Job]:
+        """Jobs waiting at the deciding station, in the order actions number them (empty when
+        no decision is pending)."""
+        return self._pending[0].queue[: self.max_queue] if self._pending else []
+
+    @property
+    def plant(self) -> Plant:
+        """The model of the current episode (its ``log`` is the event log so far).
+
+        Raises:
+            RuntimeError: before the first reset.
+        """
+        if self._plant is None:
+            raise RuntimeError("call reset() first")
+        return self._plant
+
+    @property
+    def station(self) -> str | None:
+        """Name of the deciding station (None when no decision is pending)."""
+        return self._pending[0].name if self._pending else None
+
+    def rule_action(self, rule: str) -> int:
+        """The ``mode="job"`` action that ``rule`` would take at the current decision.
+
+        Raises:
+            RuntimeError: no decision is pending.
+            KeyError: unknown rule.
+        """
+        if not self._pending or self._plant is None:
+            raise RuntimeError("no decision is pending")
+        station = self._pending[0]
+        return self._rule(rule, station)(station.queue, self._plant.env.now)
+
+    # The model loop
+
+    def _on_decision(self, station: Station) -> None:
+        if self._raised is not None:
+            self._raised.append(station)
+        else:
+            self._pending.append(station)
+
+    def _advance(self) -> bool:
+        """Run until a decision is pending or the episode's end; True at the end."""
+        plant = self._plant
+        assert plant is not None
+        env, pending, done = plant.env, self._pending, plant.all_done
+        limit = math.inf if self.closed else float(self.scenario.horizon or math.inf)
+        # An open plant that empties for a while triggers all_done too; only a closed one ends.
+        while not pending:
+            if self.closed and done.triggered:
+                return True
+            if env.peek() >= limit:
+                if env.now < limit < math.inf:
+                    env.run(until=limit)
+                return True
+            env.step()
+        return False
+
+    def _rule(self, name: str, station: Station) -> Rule:
+        key = (name, station.name)
+        rule = self._rule_cache.get(key)
+        if rule is None:
+            assert self._plant is not None
+            streams = self._plant.streams
+            context = RuleContext(
+                station.name,
+                self._station_mean[station.name],
+                lambda: streams.generator(f"dispatch:{station.name}"),
+            )
+            rule = self._rule_cache[key] = make_rule(name, context)
+        return rule
+
+    def _mask(self, station: Station) -> np.ndarray:
+        if self.mode == "rule":
+            return np.ones(len(self.rules), dtype=bool)
+        mask = np.zeros(self.max_queue, dtype=bool)
+        mask[: min(len(station.queue), self.max_queue)] = True
+        return mask
+
+    def _reward(self) -> float:
+        plant = self._plant
+        assert plant is not None
+        now = plant.env.now
+        if self.reward_kind == "makespan":
+            reward = -(now - self._last_time) / self.lower_bound
+        elif self.reward_kind == "tardiness":
+            reward = -(plant.tardiness - self._last_tardiness) / self.work_mean
+        else:
+            reward = float(plant.completed - self._last_completed)
+        self._last_time, self._last_completed, self._last_tardiness = now, plant.completed, plant.tardiness
+        return float(reward)
+
+    def _info(self) -> dict[str, Any]:
+        plant = self._plant
+        assert plant is not None
+        info: dict[str, Any] = {
+            "action_mask": self.action_masks(),
+            "time": plant.env.now,
+            "station": self.station,
+            "decisions": self.decisions,
+        }
+        if self._done and not self._pending:
+            end = plant.env.now
+            info["kpis"] = compute_kpis(plant.log, self.scenario, min(self.scenario.warmup, end), end)
+            if self.closed:
+                info["makespan"] = end
+        return info
+
+    def _observe(self) -> np.ndarray:
+        plant = self._plant
+        assert plant is not None
+        obs = np.zeros(self._size, dtype=np.float32)
+        if not self._pending:
+            obs[0] = 1.0
+            return obs
+        now = plant.env.now
+        q = self.max_queue
+        n = len(self.stations)
+        station = self._pending[0]
+        at = GLOBAL_FEATURES + n
+        in_process = 0.0
+        for s, other in enumerate(plant.stations.values()):
+            queue = other.queue
+            waiting = 0.0
+            for job in queue:
+                waiting += job.remaining_work
+            busy = unavailable = 0
+            remaining = 0.0
+            for machine in other.machines:
+                state = machine.state
+                if state in (_BUSY, _SETUP):
+                    busy += 1
+                    remaining += max(0.0, machine.left - (now - machine.phase_start))
+                elif state != _IDLE:
+                    unavailable += 1
+                if machine.job is not None:
+                    in_process += machine.job.remaining_work
+            machines = len(other.machines)
+            base = at + STATION_FEATURES * s
+            obs[base] = len(queue) / q
+            obs[base + 1] = busy / machines
+            obs[base + 2] = unavailable / machines
+            obs[base + 3] = sum(job.process_time for job in queue) / (self.op_max * machines * q)
+            obs[base + 4] = remaining / (machines * self.op_max)
+            in_process += waiting
+        if self.closed:
+            unreleased = plant.to_release * self.work_mean
+            obs[0] = 1.0 - (in_process + unreleased) / max(self._total_work, 1e-9)
+        else:
+            obs[0] = now / float(self.scenario.horizon or 1.0)
+        obs[1] = plant.in_system / (n * q)
+        obs[2] = (len(self._pending) - 1) / n
+        obs[GLOBAL_FEATURES + self._station_index[station.name]] = 1.0
+        at += STATION_FEATURES * n
+        for i, job in enumerate(station.queue[:q]):
+            base = at + JOB_FEATURES * i
+            obs[base] = 1.0
+            obs[base + 1] = job.process_time / self.op_max
+            obs[base + 2] = job.remaining_work / self.work_max
+            obs[base + 3] = job.remaining_ops / self.route_max
+            obs[base + 4] = (now - job.entered) / self.work_mean
+            obs[base + 5] = 1.0 if math.isinf(job.due) else (job.due - now - job.remaining_work) / self.work_mean
+            if job.step + 1 < len(job.plan):
+                obs[base + 6] = len(job.plan[job.step + 1].station.queue) / q
+        np.clip(obs, -1.0, 1.0, out=obs)
+        return obs
