@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,9 @@ from twin.store import find_runs, load_kpis, read_meta
 __all__ = ["compare", "difference", "load_runs"]
 
 
-def difference(baseline: np.ndarray, other: np.ndarray, paired: bool, level: float = 0.95) -> tuple[float, float, float]:
+def difference(
+    baseline: np.ndarray, other: np.ndarray, paired: bool, level: float = 0.95
+) -> tuple[float, float, float]:
     """Mean of ``other - baseline`` with its ``level`` confidence interval (see module doc)."""
     if paired:
         return confidence_interval(other - baseline, level)
@@ -52,14 +55,14 @@ def _label(meta: dict[str, object], run: Path) -> str:
     return str(meta.get("scenario") or run.name)
 
 
-def load_runs(paths: list[str | Path] | tuple[str | Path, ...]) -> tuple[list[Path], pd.DataFrame]:
+def load_runs(paths: Sequence[str | Path]) -> tuple[list[Path], pd.DataFrame]:
     """The run folders named by ``paths`` (runs, sweeps or stores) and their per-replication
     KPIs (one DuckDB query)."""
     runs = find_runs(paths)
     return runs, load_kpis(runs)
 
 
-def compare(paths: list[str | Path] | tuple[str | Path, ...], level: float = 0.95) -> pd.DataFrame:
+def compare(paths: Sequence[str | Path], level: float = 0.95) -> pd.DataFrame:
     """Compare runs with the first one; a tidy table with one row per (run, KPI):
     ``run_id``, ``label``, ``time_unit``, ``kpi``, ``mean``, ``ci_low``, ``ci_high``, ``diff``, ``diff_low``,
     ``diff_high``, ``paired``, ``significant`` (difference columns are NaN/False for the

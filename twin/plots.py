@@ -73,7 +73,9 @@ def plot_comparison(table: pd.DataFrame, kpis: tuple[str, ...], path: str | Path
 
     shown = [k for k in kpis if k in set(table["kpi"])]
     runs = list(dict.fromkeys(table["label"]))
-    fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 1.0 + 0.45 * len(runs) + 1.5), constrained_layout=True)
+    fig, axes = plt.subplots(
+        1, len(shown), figsize=(4 * len(shown), 1.0 + 0.45 * len(runs) + 1.5), constrained_layout=True
+    )
     for ax, kpi in zip(list(getattr(axes, "flat", [axes])), shown, strict=True):
         rows = table[table["kpi"] == kpi]
         means = rows["mean"].to_numpy(float)

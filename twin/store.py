@@ -14,7 +14,7 @@ import platform
 import re
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -47,6 +47,8 @@ META_COLUMNS = {
     "overrides": "JSON",
     "sweep_id": "VARCHAR",
     "point": "BIGINT",
+    "name": "VARCHAR",
+    "time_unit": "VARCHAR",
 }
 """Fields of meta.json that :func:`list_runs` returns, with their DuckDB types."""
 
@@ -147,7 +149,7 @@ def read_meta(run: Path) -> dict[str, Any]:
     return meta
 
 
-def find_runs(paths: list[str | Path] | tuple[str | Path, ...]) -> list[Path]:
+def find_runs(paths: Sequence[str | Path]) -> list[Path]:
     """Run folders named by ``paths``: a run, a sweep (its points in order) or a store root
     (every run and sweep point in it, oldest first). Hidden (partial) folders never count.
 

@@ -124,7 +124,13 @@ class SweepResult:
 
 
 def _plan_key(base: Scenario, vary: Mapping[str, list[Any]], zipped: bool, replications: int, seed: int) -> str:
-    study = {"scenario": scenario_to_yaml(base), "vary": vary, "zip": zipped, "replications": replications, "seed": seed}
+    study = {
+        "scenario": scenario_to_yaml(base),
+        "vary": vary,
+        "zip": zipped,
+        "replications": replications,
+        "seed": seed,
+    }
     return hashlib.sha256(json.dumps(study, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -142,7 +148,15 @@ def _read_point(folder: Path, scenario: Scenario, seed: int) -> Result:
     """A finished point's result, from its stored KPIs (no event logs)."""
     kpis = pd.read_parquet(folder / "kpis.parquet")
     replications = [
-        Replication(int(row["replication"]), {k: float(v) for k, v in row.items() if k != "replication"}, math.nan, 0, 0, 0, None)
+        Replication(
+            int(row["replication"]),
+            {str(k): float(v) for k, v in row.items() if k != "replication"},
+            math.nan,
+            0,
+            0,
+            0,
+            None,
+        )
         for _, row in kpis.iterrows()
     ]
     return result_of(scenario, seed, replications)
@@ -183,7 +197,7 @@ def run_sweep(
             sweep_id = new_run_id(f"{base.name}-sweep")
             folder = Path(root) / sweep_id
             folder.mkdir(parents=True)
-            plan = {
+            new_plan = {
                 "sweep_id": sweep_id,
                 "scenario": base.name,
                 "plan_key": key,
@@ -193,11 +207,13 @@ def run_sweep(
                 "seed": base_seed,
                 "created": datetime.now(UTC).isoformat(),
                 "status": "running",
-                "points": [{"index": i, "overrides": p, "run_id": f"{sweep_id}-p{i:03d}"} for i, p in enumerate(points)],
+                "points": [
+                    {"index": i, "overrides": p, "run_id": f"{sweep_id}-p{i:03d}"} for i, p in enumerate(points)
+                ],
             }
-            write_json_atomic(folder / "sweep.json", plan)
+            write_json_atomic(folder / "sweep.json", new_plan)
             (folder / "scenario.yaml").write_text(scenario_to_yaml(base), encoding="utf-8")
-    plan = json.loads((folder / "sweep.json").read_text()) if folder is not None else None
+    plan: dict[str, Any] | None = json.loads((folder / "sweep.json").read_text()) if folder is not None else None
     run_ids = [p["run_id"] for p in plan["points"]] if plan else [f"p{i:03d}" for i in range(len(points))]
     finished = {child.name for child in folder.iterdir() if is_run(child)} if folder is not None else set()
 
@@ -221,7 +237,10 @@ def run_sweep(
                 results[i] = result_of(scenarios[i], base_seed, [done_reps[i][k] for k in range(count)])
                 if folder is not None:
                     write_run(
-                        results[i], folder, overrides=points[i], run_id=run_ids[i],
+                        results[i],
+                        folder,
+                        overrides=points[i],
+                        run_id=run_ids[i],
                         extra_meta={"sweep_id": folder.name, "point": i},
                     )
     finally:
@@ -230,9 +249,7 @@ def run_sweep(
         for leftover in folder.glob(".*.partial"):
             shutil.rmtree(leftover, ignore_errors=True)
         write_json_atomic(folder / "sweep.json", {**plan, "status": "complete"})
-    return SweepResult(
-        [SweepPoint(i, points[i], run_ids[i], results[i]) for i in range(len(points))], folder
-    )
+    return SweepResult([SweepPoint(i, points[i], run_ids[i], results[i]) for i in range(len(points))], folder)
 
 
 def sweep(

@@ -22,6 +22,7 @@ from twin.sim.plant import Plant
 
 __all__ = ["WarmupStudy", "moving_average", "mser", "plot_warmup", "welch", "wip_by_bin"]
 
+
 def wip_by_bin(scenario: Scenario, replication: int, seed: int, edges: np.ndarray) -> np.ndarray:
     """Average WIP in each bin of one replication."""
     plant = Plant(scenario, seed=seed, replication=replication)

@@ -27,7 +27,8 @@ def line_file(tmp_path: Path) -> Path:
     text = (ROOT / "scenarios/validation/two_machine_buffer.yaml").read_text()
     path = tmp_path / "line.yaml"
     path.write_text(
-        text.replace("horizon: 10100", "horizon: 1100").replace("quantity: 12000", "quantity: 1500")
+        text.replace("horizon: 10100", "horizon: 1100")
+        .replace("quantity: 12000", "quantity: 1500")
         .replace("replications: 10", "replications: 4")
     )
     return path

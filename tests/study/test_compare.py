@@ -76,7 +76,9 @@ def test_welch_interval_matches_scipy() -> None:
 def test_compare_stored_runs(tmp_path: Path) -> None:
     """Stored runs compare: the baseline has no difference; the faster machine's is significant."""
     slow = write_run(twin.simulate(small_queue(1.0), keep_events=False), tmp_path)
-    fast = write_run(twin.simulate(small_queue(0.6), keep_events=False), tmp_path, overrides={"stations.s.process_time": 0.6})
+    fast = write_run(
+        twin.simulate(small_queue(0.6), keep_events=False), tmp_path, overrides={"stations.s.process_time": 0.6}
+    )
     table = compare([slow, fast])
     wait = table[table["kpi"] == "stations.s.wait_mean"].set_index("run_id")
     assert np.isnan(wait.loc[slow.name, "diff"]) and not wait.loc[slow.name, "significant"]

@@ -33,15 +33,31 @@ def scheduler(tmp_path: Path) -> Iterator[str]:
     port = address.rsplit(":", 1)[1]
     logs = [open(tmp_path / f"dask-{i}.log", "w") for i in range(3)]  # noqa: SIM115 - closed below
     processes = [
-        subprocess.Popen([BIN / "dask", "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"],
-                         stdout=logs[0], stderr=subprocess.STDOUT)
+        subprocess.Popen(
+            [BIN / "dask", "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"],
+            stdout=logs[0],
+            stderr=subprocess.STDOUT,
+        )
     ]
     for i in (1, 2):
         processes.append(
             subprocess.Popen(
-                [BIN / "dask", "worker", address, "--host", "127.0.0.1", "--nthreads", "1", "--no-dashboard",
-                 "--name", f"w{i}", "--local-directory", str(tmp_path / f"w{i}")],
-                stdout=logs[i], stderr=subprocess.STDOUT,
+                [
+                    BIN / "dask",
+                    "worker",
+                    address,
+                    "--host",
+                    "127.0.0.1",
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    "--name",
+                    f"w{i}",
+                    "--local-directory",
+                    str(tmp_path / f"w{i}"),
+                ],
+                stdout=logs[i],
+                stderr=subprocess.STDOUT,
             )
         )
     try:
@@ -65,8 +81,13 @@ def scheduler(tmp_path: Path) -> Iterator[str]:
 def test_sweep_on_a_running_scheduler_matches_local(scheduler: str, line_file: Path) -> None:
     """`twin sweep --engine dask --address` equals the in-process sweep, KPI for KPI."""
     args = ["sweep", str(line_file), "--vary", "stations.m2.buffer=0,2", "--replications", "3", "--json"]
-    remote = subprocess.run([sys.executable, "-c", CLI, *args, "--engine", "dask", "--address", scheduler],
-                            capture_output=True, text=True, timeout=300, check=False)
+    remote = subprocess.run(
+        [sys.executable, "-c", CLI, *args, "--engine", "dask", "--address", scheduler],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert remote.returncode == 0, remote.stderr
     local = subprocess.run([sys.executable, "-c", CLI, *args], capture_output=True, text=True, timeout=300, check=True)
     assert json.loads(remote.stdout) == json.loads(local.stdout)
@@ -74,8 +95,22 @@ def test_sweep_on_a_running_scheduler_matches_local(scheduler: str, line_file: P
 
 def test_address_needs_the_dask_engine(line_file: Path) -> None:
     """--address with the local engine is bad input: exit 2, nothing run."""
-    done = subprocess.run([sys.executable, "-c", CLI, "sweep", str(line_file), "--vary", "stations.m2.buffer=0",
-                           "--address", "tcp://127.0.0.1:1"], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CLI,
+            "sweep",
+            str(line_file),
+            "--vary",
+            "stations.m2.buffer=0",
+            "--address",
+            "tcp://127.0.0.1:1",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 2 and "--address: needs --engine dask" in done.stderr
 
 

@@ -127,10 +127,18 @@ def test_killed_sweep_resumes_to_the_uninterrupted_store(line_file: Path, tmp_pa
     done_before = sorted(run.name for run in find_runs([sweep]))
     assert 2 <= len(done_before) < 8, done_before
     assert json.loads((sweep / "sweep.json").read_text())["status"] == "running"
-    resumed = subprocess.run([sys.executable, "-c", code, *args, "--out", str(store), "--resume", "--json"],
-                             capture_output=True, text=True, check=True)
-    whole = subprocess.run([sys.executable, "-c", code, *args, "--out", str(tmp_path / "whole"), "--json"],
-                           capture_output=True, text=True, check=True)
+    resumed = subprocess.run(
+        [sys.executable, "-c", code, *args, "--out", str(store), "--resume", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    whole = subprocess.run(
+        [sys.executable, "-c", code, *args, "--out", str(tmp_path / "whole"), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert len(list(store.iterdir())) == 1
     assert json.loads((sweep / "sweep.json").read_text())["status"] == "complete"
     strip = [{k: v for k, v in point.items() if k != "run_id"} for point in json.loads(resumed.stdout)]

@@ -13,8 +13,18 @@ from twin.cli import app
 def test_sweep_json_contract(line_file: Path, tmp_path: Path) -> None:
     """--json prints a list with one {"overrides", "run_id", "kpis"} per point, KPIs in the run shape."""
     done = CliRunner().invoke(
-        app, ["sweep", str(line_file), "--vary", "stations.m2.buffer=0,3", "--replications", "2", "--json",
-              "--out", str(tmp_path / "runs")],
+        app,
+        [
+            "sweep",
+            str(line_file),
+            "--vary",
+            "stations.m2.buffer=0,3",
+            "--replications",
+            "2",
+            "--json",
+            "--out",
+            str(tmp_path / "runs"),
+        ],
     )
     assert done.exit_code == 0, done.stderr
     points = json.loads(done.stdout)
@@ -43,8 +53,12 @@ def test_bad_sweeps_exit_2(line_file: Path, tmp_path: Path) -> None:
         (["--vary", "stations.m2.buffer=1", "--engine", "ray"], "--engine: must be local or dask"),
     ]
     for args, expected in cases:
-        done = runner.invoke(app, ["sweep", str(line_file), *args, "--out", str(tmp_path / "runs")]
-                             if "--resume" not in args else ["sweep", str(line_file), *args])
+        done = runner.invoke(
+            app,
+            ["sweep", str(line_file), *args, "--out", str(tmp_path / "runs")]
+            if "--resume" not in args
+            else ["sweep", str(line_file), *args],
+        )
         assert done.exit_code == 2, (args, done.stderr)
         assert expected in done.stderr, (args, done.stderr)
         assert done.stdout == ""

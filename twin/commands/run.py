@@ -17,6 +17,7 @@ from twin.commands.common import Overrides, ScenarioFile, err, fail, read_scenar
 from twin.experiment import Result, simulate
 from twin.labels import kpi_label
 from twin.scenario import Scenario, parse_override
+from twin.sim.plant import SimulationStalled
 
 __all__ = ["kpi_table", "run", "schema", "validate"]
 
@@ -90,7 +91,10 @@ def run(
         fail(problems)
     warn(scenario)
     started = time.perf_counter()
-    result = _run_with_progress(scenario, replications or scenario.replications, seed, keep_events=events)
+    try:
+        result = _run_with_progress(scenario, replications or scenario.replications, seed, keep_events=events)
+    except SimulationStalled as stalled:
+        fail([f"{file}: {stalled}"])
     wall = time.perf_counter() - started
     if out is not None:
         from twin.store import write_run

@@ -78,8 +78,17 @@ def sweep(
         task = progress.add_task("sweep", total=total_points * count)
         try:
             result = run_sweep(
-                scenario, varied, zipped, count, seed, root=out, resume=resume, workers=workers, engine=chosen,
-                address=address, progress=lambda done, total: progress.update(task, completed=done, total=total),
+                scenario,
+                varied,
+                zipped,
+                count,
+                seed,
+                root=out,
+                resume=resume,
+                workers=workers,
+                engine=chosen,
+                address=address,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
         except ScenarioError as error:
             fail([str(problem) for problem in error.problems])
@@ -103,7 +112,9 @@ def sweep(
 
 
 def compare(
-    runs: Annotated[list[Path], typer.Argument(help="Runs, sweep folders or run stores; the first run is the baseline.")],
+    runs: Annotated[
+        list[Path], typer.Argument(help="Runs, sweep folders or run stores; the first run is the baseline.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
     plot: Annotated[Path | None, typer.Option(help="Write a PNG of the main KPIs with 95% CI error bars.")] = None,
 ) -> None:
@@ -198,4 +209,6 @@ def warmup(
     elif study.suggested is None:
         typer.echo("WIP has not settled within the first half of the horizon: lengthen the horizon")
     else:
-        typer.echo(f"suggested warm-up: {study.suggested:.6g} {scenario.time_unit} (MSER); current: {scenario.warmup:g}")
+        typer.echo(
+            f"suggested warm-up: {study.suggested:.6g} {scenario.time_unit} (MSER); current: {scenario.warmup:g}"
+        )

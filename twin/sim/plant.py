@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 
 from simpy import Environment, Event, Timeout
 
-from twin.dispatching import RULES
+from twin.dispatching import RuleContext, make_rule
 from twin.distributions import Sampler
 from twin.scenario import Order, Product, Scenario
 from twin.scenario import Station as StationSpec
@@ -21,7 +21,7 @@ from twin.sim.operators import OperatorPool
 from twin.sim.station import Dispatcher, FailureModel, Station
 from twin.sim.streams import RandomStreams
 
-__all__ = ["Plant"]
+__all__ = ["Plant", "SimulationStalled"]
 
 _ARRIVE = int(JobEvent.ARRIVE)
 
@@ -61,12 +61,28 @@ class Plant:
         self.stations: dict[str, Station] = {}
         next_machine = 0
         for index, (name, spec) in enumerate(scenario.stations.items()):
-            dispatcher: Dispatcher = (dispatchers or {}).get(name) or RULES[spec.dispatching]
+            dispatcher: Dispatcher = (dispatchers or {}).get(name) or self._rule(name, spec.dispatching)
             station = self._build_station(index, name, spec, dispatcher, next_machine)
             self.stations[name] = station
             next_machine += spec.machines
         self.plans = {name: self._plan(name, product) for name, product in scenario.products.items()}
         self._start_sources()
+
+    def _rule(self, station: str, name: str) -> Dispatcher:
+        """The scenario's rule ``name`` for ``station``, with what rule factories need to know."""
+        means = [
+            self.scenario.process_time(product, step).mean
+            for product, spec in self.scenario.products.items()
+            for step, op in enumerate(spec.route)
+            if op.station == station
+        ]
+        streams = self.streams
+        context = RuleContext(
+            station,
+            sum(means) / len(means) if means else 1.0,
+            lambda: streams.generator(f"dispatch:{station}"),
+        )
+        return make_rule(name, context)
 
     def _build_station(
         self, index: int, name: str, spec: StationSpec, dispatcher: Dispatcher, first_machine: int
@@ -196,5 +212,39 @@ class Plant:
         if horizon is not None:
             self.env.run(until=horizon)
         elif self.to_release or self.in_system:
+            self._watch_for_stalls()
             self.env.run(until=self.all_done)
         return self.env.now
+
+    def _watch_for_stalls(self) -> None:
+        """Without a horizon, shift calendars and calendar failures schedule events forever, so a
+        plant whose jobs can no longer move (a blocking deadlock) would run forever: check that
+        some job moved within every interval longer than any legitimate pause."""
+        s = self.scenario
+        pauses = [1.0]
+        pauses += [pool.shifts.period for pool in s.operators.values() if pool.shifts is not None]
+        pauses += [order.at for p in s.products.values() for order in p.release or []]
+        pauses += [sum(s.process_time(name, i).mean for i in range(len(p.route))) for name, p in s.products.items()]
+        pauses += [st.failures.ttf.mean + st.failures.ttr.mean for st in s.stations.values() if st.failures]
+        pauses += [
+            d.mean for st in s.stations.values() if st.setup for row in st.setup.matrix.values() for d in row.values()
+        ]
+        interval = 10 * max(pauses)
+        seen = [-1]
+
+        def check(_: object) -> None:
+            if self.all_done.triggered:
+                return
+            if len(self.log.job_time) == seen[0]:
+                raise SimulationStalled(
+                    f"no job moved between t={self.env.now - interval:g} and t={self.env.now:g} with "
+                    f"{self.in_system} jobs in the plant: blocking deadlock (full buffers waiting on each other)?"
+                )
+            seen[0] = len(self.log.job_time)
+            Timeout(self.env, interval).callbacks.append(check)
+
+        Timeout(self.env, interval).callbacks.append(check)
+
+
+class SimulationStalled(RuntimeError):
+    """A run without a horizon can no longer make progress (its jobs are deadlocked)."""
