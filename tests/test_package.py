@@ -33,3 +33,20 @@ def test_readme_python_example_runs() -> None:
     for block in blocks:
         done = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True, cwd=ROOT, check=False)
         assert done.returncode == 0, done.stderr
+
+
+def test_package_docstring_example_runs() -> None:
+    """The example in `twin`'s own docstring runs as written (doctest, from the project root)."""
+    import doctest
+
+    import twin
+
+    cwd = Path.cwd()
+    try:
+        import os
+
+        os.chdir(ROOT)
+        failures, tried = doctest.testmod(twin, verbose=False)
+    finally:
+        os.chdir(cwd)
+    assert tried > 0 and failures == 0
