@@ -1,0 +1,25 @@
+"""The factory-twin dashboard: ``twin dashboard [--runs DIR] [--port P]`` starts it.
+
+Pages are thin scripts in ``pages/``; what they show comes from :mod:`dashboard.data` (plain
+functions over the library), cached in :mod:`dashboard.cache`, drawn by :mod:`dashboard.charts`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+PAGES = Path(__file__).parent / "views"
+
+st.set_page_config(page_title="factory-twin", layout="wide")
+navigation = st.navigation(
+    [
+        st.Page(PAGES / "scenarios.py", title="Scenarios", url_path="scenarios", default=True),
+        st.Page(PAGES / "whatif.py", title="What-if", url_path="what-if"),
+        st.Page(PAGES / "compare.py", title="Compare", url_path="compare"),
+        st.Page(PAGES / "run_detail.py", title="Run detail", url_path="run-detail"),
+        st.Page(PAGES / "agents.py", title="Agents", url_path="agents"),
+    ]
+)
+navigation.run()

@@ -1,0 +1,431 @@
+"""What the pages show, as plain functions over the scenario library and the run store.
+
+No Streamlit here (the pages cache these at the edge, see :mod:`dashboard.cache`) and no KPI
+arithmetic: numbers come from :mod:`twin.compare`, :mod:`twin.store`, :mod:`twin.timeline`
+and :mod:`twin.evaluation`; this module only selects, joins and words them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from twin.errors import ScenarioError
+from twin.labels import kpi_label
+from twin.scenario import Scenario, load_scenario, load_warnings
+
+__all__ = [
+    "MAIN_KPIS",
+    "ScenarioEntry",
+    "Settings",
+    "compare_table",
+    "cpsat_available",
+    "cpsat_method",
+    "describe_distribution",
+    "finite",
+    "jobshop_instances",
+    "kpi_choices",
+    "kpi_display_table",
+    "products_table",
+    "replication_table",
+    "route_dot",
+    "run_baselines",
+    "run_scenario",
+    "runs_table",
+    "scenario_library",
+    "settings",
+    "stations_table",
+    "store_signature",
+    "sweep_table",
+    "sweeps_table",
+]
+
+MAIN_KPIS = ("throughput", "wip_mean", "lead_time_mean", "tardiness_mean")
+"""KPIs a manager sees first."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the dashboard reads from; ``twin dashboard`` sets them as environment variables."""
+
+    runs: Path
+    """The run store (``TWIN_RUNS``, default ``runs``)."""
+    scenarios: Path
+    """The scenario library (``TWIN_SCENARIOS``, default ``scenarios/examples``)."""
+    jobshop: Path
+    """Job-shop instances for evaluations (``TWIN_JOBSHOP``, default ``scenarios/jobshop``)."""
+
+
+def settings() -> Settings:
+    """The settings from the environment."""
+    return Settings(
+        Path(os.environ.get("TWIN_RUNS", "runs")),
+        Path(os.environ.get("TWIN_SCENARIOS", "scenarios/examples")),
+        Path(os.environ.get("TWIN_JOBSHOP", "scenarios/jobshop")),
+    )
+
+
+def store_signature(root: Path) -> tuple[tuple[str, int], ...]:
+    """Names and modification times of ``root`` and its direct sub-folders: changes whenever a
+    run, sweep point or evaluation is added or removed (a cache key, cheap for 1,000 runs)."""
+    if not root.is_dir():
+        return ()
+    entries = [(str(root), root.stat().st_mtime_ns)]
+    with os.scandir(root) as children:
+        entries += sorted((c.name, c.stat().st_mtime_ns) for c in children if c.is_dir() and not c.name.startswith("."))
+    return tuple(entries)
+
+
+# Scenarios
+
+
+@dataclass(frozen=True)
+class ScenarioEntry:
+    """One file of the scenario library: the scenario, or why it is invalid."""
+
+    path: Path
+    scenario: Scenario | None
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        """The scenario's name, or the file name of an invalid one."""
+        return self.scenario.name if self.scenario is not None else self.path.name
+
+
+def scenario_library(folder: Path) -> list[ScenarioEntry]:
+    """Every ``*.yaml``/``*.yml`` file of ``folder``, validated, by file name."""
+    if not folder.is_dir():
+        return []
+    entries = []
+    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as error:
+            entries.append(ScenarioEntry(path, None, [str(p) for p in error.problems]))
+            continue
+        entries.append(ScenarioEntry(path, scenario, [], load_warnings(scenario)))
+    return entries
+
+
+def describe_distribution(spec: Any, unit: str) -> str:
+    """A distribution in words, e.g. ``exponential, mean 2 min`` or ``1.45 min (constant)``."""
+    if spec is None:
+        return "per product"
+    data = spec.model_dump() if hasattr(spec, "model_dump") else spec
+    if isinstance(data, int | float):
+        return f"{data:g} {unit} (constant)"
+    kind = data.get("dist", "constant")
+    if kind == "constant":
+        return f"{data['value']:g} {unit} (constant)"
+    params = ", ".join(f"{k} {v:g}" for k, v in data.items() if k != "dist" and isinstance(v, int | float))
+    mean = getattr(spec, "mean", None)
+    suffix = f"; mean {mean:.3g} {unit}" if isinstance(mean, float) and "mean" not in data else ""
+    return f"{kind} ({params}){suffix}" if params else kind
+
+
+def stations_table(scenario: Scenario) -> pd.DataFrame:
+    """One row per station: machines, buffer, process time, rule, failures, setups, scrap."""
+    unit = scenario.time_unit
+    rows = []
+    for name, station in scenario.stations.items():
+        failures = "none"
+        if station.failures is not None:
+            failures = (
+                f"every {station.failures.ttf.mean:.4g} {unit} of {station.failures.basis} time, "
+                f"repair {station.failures.ttr.mean:.3g} {unit}"
+            )
+        rows.append(
+            {
+                "Station": name,
+                "Machines": station.machines,
+                "Buffer (jobs)": "unlimited" if station.buffer is None else str(station.buffer),
+                "Process time": describe_distribution(station.process_time, unit),
+                "Dispatching": station.dispatching,
+                "Failures": failures,
+                "Setups": "yes" if station.setup is not None else "none",
+                "Scrap": f"{station.scrap:.1%}" if station.scrap else "none",
+                "Description": station.description or "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def products_table(scenario: Scenario) -> pd.DataFrame:
+    """One row per product: how it arrives, its route, its due date."""
+    unit = scenario.time_unit
+    rows = []
+    for name, product in scenario.products.items():
+        if product.arrival is not None:
+            arrival = f"every {describe_distribution(product.arrival, unit)}"
+        elif product.release is not None:
+            jobs = sum(order.quantity for order in product.release)
+            arrival = f"{jobs} jobs in {len(product.release)} orders"
+        else:
+            arrival = "one job at time 0"
+        rows.append(
+            {
+                "Product": name,
+                "Arrivals": arrival,
+                "Route": " → ".join(step.station for step in product.route),
+                "Due date": f"arrival + {product.due_date.slack:g} {unit}" if product.due_date else "none",
+                "Description": product.description or "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def route_dot(scenario: Scenario) -> str:
+    """The routes as a Graphviz (DOT) graph: arrivals -> stations -> done, one edge per step,
+    labelled with the products taking it."""
+    edges: dict[tuple[str, str], list[str]] = {}
+    for name, product in scenario.products.items():
+        stops = ["arrivals", *(step.station for step in product.route), "done"]
+        for a, b in itertools.pairwise(stops):
+            edges.setdefault((a, b), []).append(name)
+    lines = ["digraph routes {", "  rankdir=LR;", '  node [shape=box, style="rounded,filled", fillcolor="#e8f0fe"];']
+    lines.append('  "arrivals" [shape=oval, fillcolor="#ffffff"]; "done" [shape=oval, fillcolor="#ffffff"];')
+    for sname, station in scenario.stations.items():
+        buffer = "∞" if station.buffer is None else str(station.buffer)
+        lines.append(f'  "{sname}" [label="{sname}\\n{station.machines} machine(s), buffer {buffer}"];')
+    many = len(scenario.products) > 1
+    for (a, b), products in edges.items():
+        label = (
+            f' [label="{", ".join(products)}", fontsize=9]' if many and len(products) < len(scenario.products) else ""
+        )
+        lines.append(f'  "{a}" -> "{b}"{label};')
+    lines.append("}")
+    return "\n".join(lines)
+
+
+# Runs
+
+
+def runs_table(root: Path) -> pd.DataFrame:
+    """Every run of the store, newest first: ``run_id``, ``name`` (given name, or the
+    scenario plus its overrides), ``scenario``, ``created``, ``replications``, ``sweep_id``,
+    ``events`` (whether the event log is stored), ``path``."""
+    from twin.store import StoreError, list_runs
+
+    columns = ["run_id", "name", "scenario", "created", "replications", "sweep_id", "events", "time_unit", "path"]
+    try:
+        runs = list_runs(root) if root.is_dir() else pd.DataFrame()
+    except StoreError:  # a store without a complete run yet
+        runs = pd.DataFrame()
+    if runs.empty:
+        return pd.DataFrame(columns=columns)
+    runs["name"] = [_run_name(row) for row in runs.itertuples()]
+    runs["events"] = [Path(path, "events.parquet").is_file() for path in runs["path"]]
+    runs["time_unit"] = runs["time_unit"].fillna("time unit")
+    return runs.iloc[::-1][columns].reset_index(drop=True)
+
+
+def _run_name(row: Any) -> str:
+    if isinstance(row.name, str) and row.name:
+        return row.name
+    overrides = json.loads(row.overrides) if isinstance(row.overrides, str) else {}
+    changes = ", ".join(f"{path}={json.dumps(value)}" for path, value in (overrides or {}).items())
+    return f"{row.scenario} ({changes})" if changes else str(row.scenario)
+
+
+def compare_table(paths: list[Path], names: dict[str, str] | None = None) -> pd.DataFrame:
+    """:func:`twin.compare.compare` of ``paths`` (the first is the baseline), with the run's
+    given name as ``label`` where it has one and the KPI in words as ``kpi_label``."""
+    from twin.compare import compare
+
+    table = compare(paths)
+    if table.empty:
+        return table
+    if names:
+        table["label"] = [
+            names.get(run_id) or label for run_id, label in zip(table["run_id"], table["label"], strict=True)
+        ]
+    # Two runs may share a label; charts need distinct ones.
+    labels = dict(zip(table["run_id"], table["label"], strict=False))
+    seen: dict[str, int] = {}
+    unique = {}
+    for run_id, label in labels.items():
+        seen[label] = seen.get(label, 0) + 1
+        unique[run_id] = label if seen[label] == 1 else f"{label} #{seen[label]}"
+    table["label"] = table["run_id"].map(unique)
+    table["kpi_label"] = [kpi_label(k, u) for k, u in zip(table["kpi"], table["time_unit"], strict=True)]
+    return table
+
+
+def replication_table(paths: list[Path], kpis: list[str], labels: dict[str, str]) -> pd.DataFrame:
+    """Per-replication values of ``kpis`` for the runs: ``run_id``, ``label``, ``replication``,
+    ``kpi``, ``value`` (long format, for box plots)."""
+    from twin.store import load_kpis
+
+    frame = load_kpis(paths)
+    if frame.empty:
+        return pd.DataFrame(columns=["run_id", "label", "replication", "kpi", "value"])
+    present = [k for k in kpis if k in frame.columns]
+    long = frame.melt(id_vars=["run_id", "replication"], value_vars=present, var_name="kpi", value_name="value")
+    long["label"] = long["run_id"].map(labels)
+    return long.dropna(subset=["value"])
+
+
+def sweeps_table(root: Path) -> pd.DataFrame:
+    """Every stored sweep: ``sweep_id``, ``scenario``, ``varied`` (paths), ``points``,
+    ``status``, ``created``, ``path``; newest first."""
+    rows = []
+    if root.is_dir():
+        for plan_file in root.glob("*/sweep.json"):
+            plan = json.loads(plan_file.read_text(encoding="utf-8"))
+            rows.append(
+                {
+                    "sweep_id": plan["sweep_id"],
+                    "scenario": plan.get("scenario", ""),
+                    "varied": ", ".join(plan.get("vary", {})),
+                    "points": len(plan.get("points", [])),
+                    "status": plan.get("status", ""),
+                    "created": plan.get("created", ""),
+                    "path": str(plan_file.parent),
+                }
+            )
+    columns = ["sweep_id", "scenario", "varied", "points", "status", "created", "path"]
+    return pd.DataFrame(rows, columns=columns).sort_values("created", ascending=False).reset_index(drop=True)
+
+
+def sweep_table(folder: Path) -> tuple[list[str], pd.DataFrame]:
+    """The varied paths of a stored sweep and its comparison table (see :func:`compare_table`),
+    with one column per varied path holding the point's value; only finished points."""
+    plan = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
+    varied = list(plan.get("vary", {}))
+    table = compare_table([folder])
+    values = {p["run_id"]: p["overrides"] for p in plan["points"]}
+    for path in varied:
+        table[path] = [values.get(run_id, {}).get(path) for run_id in table["run_id"]]
+    return varied, table
+
+
+def run_scenario(run: Path) -> Scenario:
+    """The fully resolved scenario a run simulated."""
+    return load_scenario(run / "scenario.yaml")
+
+
+def finite(value: float) -> bool:
+    """Whether a number is neither NaN nor infinite."""
+    return not (math.isnan(value) or math.isinf(value))
+
+
+# Display tables
+
+
+def _number(value: float) -> str:
+    return "n/a" if not finite(value) else f"{value:.4g}"
+
+
+def _interval(low: float, high: float) -> str:
+    return "" if not (finite(low) and finite(high)) else f" [{low:.3g}, {high:.3g}]"
+
+
+def kpi_display_table(table: pd.DataFrame, kpis: list[str] | None = None) -> pd.DataFrame:
+    """A comparison table (:func:`compare_table`) as people read it: one row per KPI in words;
+    per run its mean with 95% CI, and for every run after the baseline its difference to the
+    baseline with 95% CI and whether that difference is significant."""
+    if table.empty or kpis == []:
+        return pd.DataFrame(columns=["KPI"])
+    shown = table if kpis is None else table[table["kpi"].isin(kpis)]
+    order = list(dict.fromkeys(shown["kpi"])) if kpis is None else [k for k in kpis if k in set(shown["kpi"])]
+    runs = list(dict.fromkeys(shown["run_id"]))
+    labels = dict(zip(shown["run_id"], shown["label"], strict=False))
+    index = shown.set_index(["kpi", "run_id"])
+    rows = []
+    for kpi in order:
+        row: dict[str, str] = {"KPI": str(index.loc[(kpi, runs[0]), "kpi_label"])}
+        for i, run_id in enumerate(runs):
+            r = index.loc[(kpi, run_id)]
+            suffix = " (baseline)" if i == 0 and len(runs) > 1 else ""
+            row[f"{labels[run_id]}{suffix}: mean [95% CI]"] = _number(r["mean"]) + _interval(r["ci_low"], r["ci_high"])
+            if i > 0:
+                verdict = "significant" if r["significant"] else "not significant"
+                diff = "n/a" if not finite(r["diff"]) else f"{r['diff']:+.3g}"
+                row[f"{labels[run_id]}: change vs baseline [95% CI]"] = (
+                    f"{diff}{_interval(r['diff_low'], r['diff_high'])} {verdict if finite(r['diff']) else ''}".strip()
+                )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def kpi_choices(table: pd.DataFrame) -> dict[str, str]:
+    """``{kpi: words}`` for the KPIs of a comparison table, leaving out the setup and
+    off-shift shares of stations that have none in every run."""
+    if table.empty:
+        return {}
+    nonzero = table.groupby("kpi", sort=False)["mean"].apply(lambda m: bool((m.fillna(0) != 0).any()))
+    words = dict(zip(table["kpi"], table["kpi_label"], strict=False))
+    return {
+        k: words[k]
+        for k in dict.fromkeys(table["kpi"])
+        if not k.endswith((".setup", ".off_shift")) or nonzero.get(k, False)
+    }
+
+
+# Evaluations
+
+
+def cpsat_method(time_limit: float) -> Any:
+    """CP-SAT (:mod:`agents.cpsat`) as a :data:`twin.evaluation.Method`."""
+    from agents.cpsat import solve
+    from twin.evaluation import MethodOutcome
+
+    def method(instance: Any, seed: int) -> MethodOutcome:
+        solved = solve(instance, time_limit=time_limit, seed=seed)
+        return MethodOutcome(float(solved.makespan), solved.schedule, solved.optimal)
+
+    return method
+
+
+def cpsat_available() -> bool:
+    """Whether OR-Tools (the ``solver`` extra) is installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("ortools") is not None
+
+
+def jobshop_instances(folder: Path) -> list[str]:
+    """Instance names (file stems) of a job-shop folder, in natural order."""
+    if not folder.is_dir():
+        return []
+    names = [p.stem for p in folder.glob("*.txt")]
+
+    def natural(name: str) -> tuple[str, int]:
+        head = name.rstrip("0123456789")
+        return head, int(name[len(head) :] or -1)
+
+    return sorted(names, key=natural)
+
+
+def run_baselines(
+    folder: Path,
+    instances: list[str],
+    rules: list[str],
+    cpsat_time_limit: float | None,
+    root: Path,
+    name: str,
+    progress: Any = None,
+) -> Path:
+    """Evaluate ``rules`` (through the twin) and, with a time limit, CP-SAT on ``instances`` of
+    ``folder`` and store the evaluation in ``root``; return its folder."""
+    from twin.evaluation import evaluate, rule_method, write_evaluation
+    from twin.jobshop import load_bounds, load_instance
+
+    bounds_file = folder / "bounds.json"
+    bounds = load_bounds(bounds_file) if bounds_file.is_file() else {}
+    best = {k: v["upper_bound"] for k, v in bounds.items() if v.get("upper_bound")}
+    methods = {f"rule:{rule}": rule_method(rule) for rule in rules}
+    if cpsat_time_limit:
+        methods["cpsat"] = cpsat_method(cpsat_time_limit)
+    loaded = [load_instance(folder / f"{name}.txt") for name in instances]
+    results, schedules = evaluate(loaded, methods, best, progress=progress)
+    return write_evaluation(results, schedules, root, name, {"cpsat_time_limit_s": cpsat_time_limit})

@@ -1,0 +1,289 @@
+"""Evaluations of scheduling methods on job-shop instances, stored beside the runs.
+
+An evaluation scores methods (dispatching rules, CP-SAT, trained agents) on instances and is
+stored in a run store as ``<store>/evaluations/<evaluation_id>/``, written into a hidden
+temporary folder and renamed into place when complete (like a run):
+
+- ``evaluation.json``: ``evaluation_id``, ``name``, ``created`` (ISO time), ``methods`` and
+  ``instances`` (lists of names), and anything the writer adds (settings, versions).
+- ``results.parquet``: one row per (method, instance, seed), the :data:`RESULT_COLUMNS`:
+
+  ============================ ======================================================
+  ``method``                   ``rule:<name>``, ``cpsat`` or ``agent:<model name>``
+  ``kind``                     ``rule``, ``solver`` or ``agent``
+  ``instance``                 instance name (file stem, e.g. ``ft06``)
+  ``seed``                     seed of the episode (0 for deterministic methods)
+  ``makespan``                 of the schedule, in the instance's time units
+  ``best_known``               best known makespan (null when unknown)
+  ``gap``                      ``makespan / best_known - 1`` (null when unknown)
+  ``optimal``                  proven optimal (CP-SAT; null for rules and agents)
+  ``decisions``                dispatching decisions taken (operations scheduled when
+                               the method does not count its own)
+  ``wall_time_s``              wall-clock time of the whole solve or episode
+  ``wall_time_per_decision_s`` ``wall_time_s / decisions``
+  ============================ ======================================================
+
+- ``schedules.parquet``: every operation of every schedule, the :data:`SCHEDULE_COLUMNS`
+  ``method``, ``instance``, ``seed``, ``job``, ``operation``, ``machine``, ``start``, ``end``
+  (numbered from 0 as in the instance file, as ``twin jobshop --json`` prints them).
+
+``twin evaluate`` (reinforcement-learning agents) writes the same tables, so agents, rules
+and CP-SAT share one leaderboard. The store's run functions never mistake an evaluation for a
+run: it has no ``meta.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from twin.experiment import confidence_interval
+from twin.jobshop import JobShopInstance, ScheduledOperation, instance_to_scenario, run_rule
+from twin.store import new_run_id
+
+__all__ = [
+    "EVALUATIONS",
+    "RESULT_COLUMNS",
+    "SCHEDULE_COLUMNS",
+    "MethodOutcome",
+    "evaluate",
+    "find_evaluations",
+    "leaderboard",
+    "load_results",
+    "load_schedules",
+    "read_evaluation",
+    "rule_method",
+    "write_evaluation",
+]
+
+EVALUATIONS = "evaluations"
+"""Folder of a run store that holds the evaluations."""
+
+RESULT_COLUMNS = (
+    "method",
+    "kind",
+    "instance",
+    "seed",
+    "makespan",
+    "best_known",
+    "gap",
+    "optimal",
+    "decisions",
+    "wall_time_s",
+    "wall_time_per_decision_s",
+)
+"""Columns of ``results.parquet`` (see the module doc)."""
+
+SCHEDULE_COLUMNS = ("method", "instance", "seed", "job", "operation", "machine", "start", "end")
+"""Columns of ``schedules.parquet``."""
+
+
+@dataclass(frozen=True)
+class MethodOutcome:
+    """What one method made of one instance.
+
+    Attributes:
+        makespan: of the schedule.
+        schedule: its operations.
+        optimal: proven optimal (None when the method proves nothing).
+        decisions: decisions taken (None: count the operations).
+    """
+
+    makespan: float
+    schedule: list[ScheduledOperation]
+    optimal: bool | None = None
+    decisions: int | None = None
+
+
+Method = Callable[[JobShopInstance, int], MethodOutcome]
+"""Schedules an instance with a seed."""
+
+
+def rule_method(rule: str) -> Method:
+    """A dispatching rule run through the twin, as a :data:`Method`."""
+
+    def schedule(instance: JobShopInstance, seed: int) -> MethodOutcome:
+        run = run_rule(instance_to_scenario(instance, rule), seed=seed)
+        return MethodOutcome(run.makespan, run.schedule)
+
+    return schedule
+
+
+def _kind(method: str) -> str:
+    prefix = method.partition(":")[0]
+    return {"rule": "rule", "agent": "agent"}.get(prefix, "solver")
+
+
+def evaluate(
+    instances: Sequence[JobShopInstance],
+    methods: Mapping[str, Method],
+    best_known: Mapping[str, float] | None = None,
+    seeds: Sequence[int] = (0,),
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run every method on every instance with every seed: the results and schedules tables
+    (see the module doc).
+
+    Args:
+        methods: ``{name: method}``; names follow ``rule:<name>``, ``cpsat``, ``agent:<name>``.
+        best_known: best known makespan per instance name, for the gaps.
+        progress: called with (done, total) after each (method, instance, seed).
+    """
+    best = dict(best_known or {})
+    results, schedules = [], []
+    total, done = len(instances) * len(methods) * len(seeds), 0
+    for instance in instances:
+        for name, method in methods.items():
+            for seed in seeds:
+                started = time.perf_counter()
+                outcome = method(instance, seed)
+                wall = time.perf_counter() - started
+                decisions = outcome.decisions if outcome.decisions is not None else len(outcome.schedule)
+                known = best.get(instance.name)
+                results.append(
+                    {
+                        "method": name,
+                        "kind": _kind(name),
+                        "instance": instance.name,
+                        "seed": seed,
+                        "makespan": float(outcome.makespan),
+                        "best_known": float(known) if known else math.nan,
+                        "gap": outcome.makespan / known - 1 if known else math.nan,
+                        "optimal": outcome.optimal,
+                        "decisions": decisions,
+                        "wall_time_s": wall,
+                        "wall_time_per_decision_s": wall / decisions if decisions else math.nan,
+                    }
+                )
+                schedules += [
+                    {"method": name, "instance": instance.name, "seed": seed, **op._asdict()} for op in outcome.schedule
+                ]
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+    return (
+        pd.DataFrame(results, columns=list(RESULT_COLUMNS)),
+        pd.DataFrame(schedules, columns=list(SCHEDULE_COLUMNS)),
+    )
+
+
+def write_evaluation(
+    results: pd.DataFrame,
+    schedules: pd.DataFrame,
+    root: str | Path,
+    name: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Store an evaluation in the run store ``root`` and return its folder.
+
+    Args:
+        name: a label for people (default: the evaluation id).
+        extra: more fields for evaluation.json (settings, versions).
+
+    Raises:
+        ValueError: a table lacks some of its columns (named in the message).
+    """
+    for label, table, columns in (("results", results, RESULT_COLUMNS), ("schedules", schedules, SCHEDULE_COLUMNS)):
+        missing = [c for c in columns if c not in table.columns]
+        if missing:
+            raise ValueError(f"{label} table lacks columns {missing} (got {list(table.columns)})")
+    folder = Path(root) / EVALUATIONS
+    folder.mkdir(parents=True, exist_ok=True)
+    evaluation_id = new_run_id(name or "evaluation")
+    temporary = folder / f".{evaluation_id}.partial"
+    temporary.mkdir()
+    try:
+        meta = {
+            "evaluation_id": evaluation_id,
+            "name": name or evaluation_id,
+            "created": datetime.now(UTC).isoformat(),
+            "methods": list(dict.fromkeys(results["method"])),
+            "instances": list(dict.fromkeys(results["instance"])),
+            **(extra or {}),
+        }
+        (temporary / "evaluation.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        results.to_parquet(temporary / "results.parquet", index=False)
+        schedules.to_parquet(temporary / "schedules.parquet", index=False)
+        final = folder / evaluation_id
+        os.replace(temporary, final)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return final
+
+
+def find_evaluations(root: str | Path) -> list[Path]:
+    """Complete evaluation folders of the run store ``root``, oldest first."""
+    folder = Path(root) / EVALUATIONS
+    if not folder.is_dir():
+        return []
+    found = [
+        path.parent
+        for path in folder.glob("*/evaluation.json")
+        if not path.parent.name.startswith(".") and (path.parent / "results.parquet").is_file()
+    ]
+    return sorted(found, key=lambda path: (read_evaluation(path).get("created", ""), path.name))
+
+
+def read_evaluation(folder: Path) -> dict[str, Any]:
+    """The evaluation.json of an evaluation folder."""
+    meta: dict[str, Any] = json.loads((folder / "evaluation.json").read_text(encoding="utf-8"))
+    return meta
+
+
+def load_results(folders: Sequence[Path]) -> pd.DataFrame:
+    """The results tables of ``folders`` as one, with an ``evaluation`` column (the folder name)."""
+    frames = []
+    for folder in folders:
+        frame = pd.read_parquet(folder / "results.parquet")
+        frame.insert(0, "evaluation", folder.name)
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["evaluation", *RESULT_COLUMNS])
+    return pd.concat(frames, ignore_index=True)
+
+
+def load_schedules(folder: Path, instance: str, seed: int | None = None) -> pd.DataFrame:
+    """The schedules of one instance (every method) in an evaluation; one seed, or all."""
+    filters: list[tuple[str, str, Any]] = [("instance", "==", instance)]
+    if seed is not None:
+        filters.append(("seed", "==", seed))
+    return pd.read_parquet(folder / "schedules.parquet", filters=filters)
+
+
+def leaderboard(results: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """One row per method, best mean gap first: ``method``, ``kind``, ``instances``,
+    ``episodes``, ``gap_mean``, ``gap_ci_low``, ``gap_ci_high`` (t-interval over episodes),
+    ``makespan_mean``, ``optimal`` (episodes proven optimal), ``wall_time_per_decision_s``
+    (mean). Gaps are fractions (0.05 = 5% above the best known makespan)."""
+    rows = []
+    for method, frame in results.groupby("method", sort=False):
+        mean, low, high = confidence_interval(frame["gap"].to_numpy(float), level)
+        rows.append(
+            {
+                "method": method,
+                "kind": frame["kind"].iloc[0],
+                "instances": frame["instance"].nunique(),
+                "episodes": len(frame),
+                "gap_mean": mean,
+                "gap_ci_low": low,
+                "gap_ci_high": high,
+                "makespan_mean": float(frame["makespan"].mean()),
+                "optimal": int((frame["optimal"] == True).sum()),  # noqa: E712 (nullable column)
+                "wall_time_per_decision_s": float(frame["wall_time_per_decision_s"].mean()),
+            }
+        )
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    return table.sort_values(["gap_mean", "makespan_mean"], na_position="last").reset_index(drop=True)

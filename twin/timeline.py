@@ -1,0 +1,147 @@
+"""Time series and intervals from an event table, for charts of one run.
+
+Every function takes the table :func:`twin.experiment.events_frame` makes (and a run's
+``events.parquet`` holds): columns ``replication``, ``time``, ``event``, ``job``, ``product``,
+``station``, ``machine``, ``state``, time-ordered within each replication. Functions that
+describe one replication expect the rows of one replication (select them first, e.g. with
+``events[events.replication == r]``). Every time is in the scenario's ``time_unit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from twin.kpi import STATE_KPIS
+
+__all__ = [
+    "buffer_levels",
+    "lead_times",
+    "operations",
+    "state_intervals",
+    "state_shares",
+    "step_average",
+    "wip_levels",
+]
+
+
+def state_intervals(events: pd.DataFrame, end: float) -> pd.DataFrame:
+    """Each machine's states as intervals: ``station``, ``machine``, ``state``, ``start``,
+    ``end`` (a state lasts until the machine's next state record, the last one until ``end``).
+    Zero-length intervals (several changes at one instant) are dropped."""
+    states = events.loc[events["event"] == "STATE", ["station", "machine", "state", "time"]]
+    states = states.sort_values(["station", "machine", "time"], kind="stable")
+    following = states.groupby(["station", "machine"], sort=False)["time"].shift(-1).fillna(end)
+    frame = pd.DataFrame(
+        {
+            "station": states["station"].to_numpy(),
+            "machine": states["machine"].to_numpy(),
+            "state": states["state"].to_numpy(),
+            "start": states["time"].to_numpy(float),
+            "end": np.minimum(following.to_numpy(float), end),
+        }
+    )
+    return frame[frame["end"] > frame["start"]].reset_index(drop=True)
+
+
+def operations(events: pd.DataFrame) -> pd.DataFrame:
+    """Every operation that started: ``job``, ``product``, ``station``, ``machine``,
+    ``operation`` (the job's n-th operation, from 0), ``start`` and ``end`` (its FINISH; NaN
+    while still in process). An operation interrupted by a breakdown spans the repair."""
+    ops = events.loc[
+        events["event"].isin(("START", "FINISH")), ["job", "product", "station", "machine", "event", "time"]
+    ]
+    # Stable sort by job keeps each job's time order: its records alternate START, FINISH.
+    ops = ops.sort_values("job", kind="stable").reset_index(drop=True)
+    starts = np.flatnonzero(ops["event"].to_numpy() == "START")
+    following = np.minimum(starts + 1, len(ops) - 1)
+    finished = (
+        (starts + 1 < len(ops))
+        & (ops["event"].to_numpy()[following] == "FINISH")
+        & (ops["job"].to_numpy()[following] == ops["job"].to_numpy()[starts])
+    )
+    frame = ops.iloc[starts][["job", "product", "station", "machine"]].reset_index(drop=True)
+    frame["operation"] = frame.groupby("job").cumcount()
+    frame["start"] = ops["time"].to_numpy(float)[starts]
+    frame["end"] = np.where(finished, ops["time"].to_numpy(float)[following], np.nan)
+    return frame
+
+
+def step_average(times: np.ndarray, levels: np.ndarray, edges: np.ndarray, initial: float = 0.0) -> np.ndarray:
+    """Time average within each interval ``[edges[i], edges[i+1])`` of a step function that is
+    ``initial`` before ``times[0]`` and ``levels[i]`` from ``times[i]`` on (``times`` ascending)."""
+    times = np.asarray(times, float)
+    levels = np.asarray(levels, float)
+    edges = np.asarray(edges, float)
+    points = np.concatenate(([-np.inf], times))
+    values = np.concatenate(([initial], levels))
+    # Area under the step function from edges[0] to each edge.
+    at = np.clip(points, edges[0], None)
+    area_at_points = np.concatenate(([0.0], np.cumsum(values[:-1] * np.diff(at))))
+    last = np.searchsorted(points, edges, side="right") - 1
+    area = area_at_points[last] + values[last] * (edges - at[last])
+    means: np.ndarray = np.diff(area) / np.diff(edges)
+    return means
+
+
+def _binned(times: np.ndarray, steps: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    order = np.argsort(times, kind="stable")
+    return step_average(times[order], np.cumsum(steps[order]), edges)
+
+
+def wip_levels(events: pd.DataFrame, edges: np.ndarray) -> pd.DataFrame:
+    """Mean work in process (jobs in the plant) per time interval of one replication:
+    ``start``, ``end``, ``wip``."""
+    moves = events[events["event"].isin(("ARRIVE", "EXIT", "SCRAP"))]
+    steps = np.where(moves["event"].to_numpy() == "ARRIVE", 1.0, -1.0)
+    wip = _binned(moves["time"].to_numpy(float), steps, edges)
+    return pd.DataFrame({"start": edges[:-1], "end": edges[1:], "wip": wip})
+
+
+def buffer_levels(events: pd.DataFrame, edges: np.ndarray, stations: Sequence[str]) -> pd.DataFrame:
+    """Mean number of jobs waiting in each station's buffer per time interval of one
+    replication: ``station``, ``start``, ``end``, ``level``.
+
+    A job enters the buffer at its ENTER record and leaves it at the next SETUP or START
+    record of its visit (whichever comes first), as in :mod:`twin.kpi`.
+    """
+    visits = events.loc[events["event"].isin(("ENTER", "SETUP", "START")), ["job", "station", "event", "time"]]
+    visits = visits.sort_values("job", kind="stable")
+    kind = visits["event"].to_numpy()
+    previous = np.concatenate(([""], kind[:-1]))
+    same_job = np.concatenate(([False], visits["job"].to_numpy()[1:] == visits["job"].to_numpy()[:-1]))
+    leaves = (kind != "ENTER") & (previous == "ENTER") & same_job
+    steps = np.where(kind == "ENTER", 1.0, np.where(leaves, -1.0, 0.0))
+    frames = []
+    for station in stations:
+        mine = visits["station"].to_numpy() == station
+        level = _binned(visits["time"].to_numpy(float)[mine], steps[mine], edges)
+        frames.append(pd.DataFrame({"station": station, "start": edges[:-1], "end": edges[1:], "level": level}))
+    return (
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["station", "start", "end", "level"])
+    )
+
+
+def lead_times(events: pd.DataFrame, start: float = 0.0) -> pd.DataFrame:
+    """Lead time (arrival to completion) of every job completed at or after ``start``:
+    ``replication``, ``job``, ``product``, ``arrival``, ``exit``, ``lead_time``."""
+    keys = ["replication", "job"]
+    arrivals = events.loc[events["event"] == "ARRIVE", [*keys, "time"]].rename(columns={"time": "arrival"})
+    exits = events.loc[(events["event"] == "EXIT") & (events["time"] >= start), [*keys, "product", "time"]]
+    frame = exits.rename(columns={"time": "exit"}).merge(arrivals, on=keys, how="inner")
+    frame["lead_time"] = frame["exit"] - frame["arrival"]
+    return frame[["replication", "job", "product", "arrival", "exit", "lead_time"]].reset_index(drop=True)
+
+
+def state_shares(means: Mapping[str, float], stations: Sequence[str]) -> pd.DataFrame:
+    """Share of machine time in each state per station, from a run's KPI means
+    (``stations.<s>.utilization``, ``.starved``, ...): ``station``, ``state`` (a
+    :class:`~twin.sim.log.MachineState` label), ``share``. Missing KPIs count as 0."""
+    rows = []
+    for station in stations:
+        for state, kpi in STATE_KPIS.items():
+            value = means.get(f"stations.{station}.{kpi}", 0.0)
+            rows.append({"station": station, "state": state.label, "share": 0.0 if value != value else float(value)})
+    return pd.DataFrame(rows, columns=["station", "state", "share"])
