@@ -1,0 +1,204 @@
+"""`twin optimize`: search the design space a scenario's ``design:`` section declares."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from twin.commands.common import Overrides, ScenarioFile, err, fail, read_scenario, stdout_console, warn
+from twin.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from agents.design_search import SearchResult
+    from twin.design import DesignEvaluator, DesignSpace, Evaluation
+
+__all__ = ["optimize"]
+
+METHODS = ("grid", "optuna", "rl")
+SHOWN = 5
+"""Best designs listed in the table."""
+
+
+def _space_or_fail(scenario: Any) -> DesignSpace:
+    from twin.design import DesignSpace
+
+    try:
+        space = DesignSpace.of(scenario)
+        # Every option at each end of its range must make a valid scenario (machines >= 1, ...).
+        start = space.start()
+        space.scenario_for(start)
+        for i, option in enumerate(space.options):
+            space.scenario_for(tuple(option.max if j == i else v for j, v in enumerate(start)))
+    except ScenarioError as error:
+        fail([str(problem) for problem in error.problems])
+    if space.maximal(start):
+        cheapest = min(o.cost for o in space.options)
+        fail(
+            [f"design.budget: buys no unit of any option (got {space.budget:g}; the cheapest unit costs {cheapest:g})"]
+        )
+    return space
+
+
+def _check_extras(method: str) -> None:
+    needs = {"optuna": ("optuna", "design"), "rl": ("stable_baselines3", "rl")}
+    if method in needs:
+        module, extra = needs[method]
+        try:
+            __import__(module)
+        except ImportError:
+            fail([f"--method {method}: needs the `{extra}` extra: pip install 'factory-twin[{extra}]'"])
+
+
+def _search(
+    method: str,
+    evaluator: DesignEvaluator,
+    trials: int,
+    timesteps: int,
+    seed: int,
+    storage: str | None,
+    maximal: bool,
+    workers: int,
+    progress: Any,
+) -> SearchResult:
+    if method == "grid":
+        from agents.design_search import grid_search
+
+        return grid_search(evaluator, maximal=maximal, progress=progress)
+    if method == "optuna":
+        from agents.design_search import optuna_search
+
+        return optuna_search(evaluator, trials, seed=seed, storage=storage, batch=workers, progress=progress)
+    from agents.design_rl import DesignRLConfig, rl_search
+
+    return rl_search(evaluator, DesignRLConfig(timesteps=timesteps, seed=seed), progress=progress)
+
+
+def _interval(evaluation: Evaluation) -> str:
+    low, high = evaluation.objective_ci
+    if math.isnan(low):
+        return f"{evaluation.objective:.4g}"
+    return f"{evaluation.objective:.4g} ± {(high - low) / 2:.2g}"
+
+
+def _tables(result: SearchResult, space: DesignSpace) -> list[Table]:
+    unit = space.scenario.time_unit
+    objective = space.design.objective
+    ranked = result.ranked()[:SHOWN]
+    if result.best not in ranked:
+        ranked = [result.best, *ranked[: SHOWN - 1]]
+    best = Table(
+        title=f"{space.scenario.name}: best designs by {objective} ({result.method}, "
+        f"{result.evaluations} designs evaluated in {result.wall_time_s:.1f} s), mean ± 95% CI"
+    )
+    best.add_column("")
+    for path in space.paths:
+        best.add_column(path.removeprefix("stations."), justify="right")
+    best.add_column("cost", justify="right")
+    best.add_column(f"{objective}" + ("" if objective == "profit" else f" (jobs/{unit})"), justify="right")
+    for evaluation in ranked:
+        mark = "best" if evaluation is result.best else ""
+        best.add_row(mark, *(f"{v:g}" for v in evaluation.values), f"{evaluation.cost:g}", _interval(evaluation))
+    front = Table(title="Pareto front: the most throughput for each cost")
+    front.add_column("cost", justify="right")
+    front.add_column(f"throughput (jobs/{unit})", justify="right")
+    front.add_column("design")
+    for evaluation in result.pareto():
+        design = ", ".join(f"{p.removeprefix('stations.')}={v:g}" for p, v in evaluation.design.items())
+        front.add_row(f"{evaluation.cost:g}", f"{evaluation.throughput:.4g}", design)
+    return [best, front]
+
+
+def optimize(
+    file: ScenarioFile,
+    method: Annotated[str, typer.Option(help="grid (every feasible design), optuna (TPE) or rl (an agent).")],
+    trials: Annotated[int, typer.Option(min=1, help="Optuna: trials the study should have in all.")] = 50,
+    replications: Annotated[int | None, typer.Option(min=1, help="Per design (default: the scenario's).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Base seed of every design, and of the search.")] = None,
+    overrides: Overrides = None,
+    maximal: Annotated[
+        bool, typer.Option("--maximal", help="Grid: only designs that leave no affordable unit unbought.")
+    ] = False,
+    timesteps: Annotated[int, typer.Option(min=1, help="RL: env steps of training.")] = 12_000,
+    workers: Annotated[int, typer.Option(min=1, help="Parallel worker processes for the simulations.")] = 1,
+    out: Annotated[Path, typer.Option(help="Run store: every evaluated design is written there as a run.")] = Path(
+        "runs"
+    ),
+    storage: Annotated[
+        str | None,
+        typer.Option(help="Optuna storage URL (default sqlite:///OUT/optuna.db): a rerun resumes the study."),
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write a PNG of throughput against cost, Pareto front.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+) -> None:
+    """Search the scenario's design space: best designs and the throughput-versus-cost Pareto front."""
+    from twin.design import DesignEvaluator, plot_pareto
+
+    scenario = read_scenario(file, overrides)
+    problems = []
+    if method not in METHODS:
+        problems.append(f"--method: must be one of {', '.join(METHODS)} (got {method})")
+    if out.exists() and not out.is_dir():
+        problems.append(f"--out: not a folder (got {out})")
+    if plot is not None and not plot.parent.is_dir():
+        problems.append(f"--plot: folder does not exist (got {plot.parent})")
+    if storage is not None and method != "optuna":
+        problems.append("--storage: only for --method optuna")
+    if storage is not None and "://" not in storage:
+        problems.append(f"--storage: expected a database URL such as sqlite:///study.db (got {storage})")
+    if maximal and method != "grid":
+        problems.append("--maximal: only for --method grid")
+    if problems:
+        fail(problems)
+    space = _space_or_fail(scenario)
+    _check_extras(method)
+    warn(scenario)
+    if method == "optuna" and storage is None:
+        storage = f"sqlite:///{(out / 'optuna.db').as_posix()}"
+    out.mkdir(parents=True, exist_ok=True)
+    base_seed = scenario.seed if seed is None else seed
+    label = {"grid": "designs", "optuna": "trials", "rl": "training steps"}[method]
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with (
+        DesignEvaluator(space, replications, base_seed, workers=workers, root=out, label=method) as evaluator,
+        Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar,
+    ):
+        task = bar.add_task(method, total=None)
+        try:
+            result = _search(
+                method,
+                evaluator,
+                trials,
+                timesteps,
+                base_seed,
+                storage,
+                maximal,
+                workers,
+                lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        except KeyboardInterrupt:
+            typer.echo(
+                "interrupted: evaluated designs are stored"
+                + ("; run again to resume the Optuna study" if method == "optuna" else ""),
+                err=True,
+            )
+            raise typer.Exit(130) from None
+    document = result.to_json()
+    where = evaluator.write_summary({**document, "details": result.details, "wall_time_s": result.wall_time_s})
+    if where is not None:
+        typer.echo(f"designs written to {where.parent}", err=True)
+    if plot is not None:
+        title = f"{scenario.name}: {result.method}, {result.evaluations} designs"
+        typer.echo(f"plot written to {plot_pareto(result.designs, result.best, plot, title)}", err=True)
+    if as_json:
+        sys.stdout.write(json.dumps(document, indent=2, allow_nan=False) + "\n")
+        return
+    console = stdout_console()
+    for table in _tables(result, space):
+        console.print(table)
