@@ -1,0 +1,312 @@
+"""``twin evaluate``: rules, trained models and CP-SAT scored on the same problems, fairly.
+
+Agents are named on the command line as
+
+- ``rule:NAME``: a dispatching rule of :mod:`twin.dispatching`;
+- ``model:PATH``: a saved SB3 model (MaskablePPO, PPO, A2C or DQN), greedy decoding;
+  ``model:PATH@K``: the best of ``K`` sampled rollouts (sampling mode; for a stochastic
+  scenario each rollout is its own run, so only greedy decoding is allowed there);
+- ``cpsat``: OR-Tools CP-SAT on the deterministic instance.
+
+Problems are job-shop instances (files, or random ones) or one stochastic scenario with a
+list of seeds. Every method sees the same problems and seeds (common random numbers), so the
+differences are paired. Results use the table of :mod:`twin.evaluation` (one row per method,
+instance and seed, stored in the run store for the dashboard's leaderboard) with two more
+columns: ``kpi`` (the name of what is minimised: ``makespan`` or a KPI such as
+``tardiness_mean``) and ``value`` (its value; equal to ``makespan`` for job shops). For an
+open plant ``makespan``, ``best_known`` and ``gap`` are null.
+
+:func:`summarize` gives one row per method: episodes, the KPI's mean and 95% t-interval, the
+mean gap to the best known bound, the paired difference against the best rule (mean and 95%
+interval of method minus rule, per problem and seed; negative is better) and the wall time
+per decision.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from twin.evaluation import RESULT_COLUMNS, SCHEDULE_COLUMNS, MethodOutcome, evaluate, rule_method
+from twin.experiment import confidence_interval
+from twin.jobshop import JobShopInstance, check_schedule, instance_to_scenario, schedule_from_log
+
+__all__ = [
+    "AgentSpec",
+    "evaluate_instances",
+    "evaluate_scenario",
+    "load_any_model",
+    "parse_agent",
+    "run_policy",
+    "summarize",
+]
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """A parsed agent argument: ``kind`` is rule, model or cpsat; ``method`` its name in tables."""
+
+    kind: str
+    method: str
+    rule: str | None = None
+    path: Path | None = None
+    samples: int = 0
+
+
+def parse_agent(text: str) -> AgentSpec:
+    """Parse ``rule:NAME``, ``model:PATH[@K]`` or ``cpsat``.
+
+    Raises:
+        ValueError: another form, an unknown rule, a missing file or ``K`` below 1.
+    """
+    from twin.dispatching import rule_names
+
+    kind, _, rest = text.partition(":")
+    if text == "cpsat":
+        return AgentSpec("cpsat", "cpsat")
+    if kind == "rule":
+        if rest not in rule_names():
+            raise ValueError(f"unknown rule (expected one of: {', '.join(rule_names())}) (got {rest!r})")
+        return AgentSpec("rule", f"rule:{rest}", rule=rest)
+    if kind == "model":
+        path_text, at, count = rest.rpartition("@") if "@" in rest else (rest, "", "")
+        samples = 0
+        if at:
+            if not count.isdigit() or int(count) < 1:
+                raise ValueError(f"samples after @ must be a whole number >= 1 (got {count!r})")
+            samples = int(count)
+        path = Path(path_text)
+        if not path.is_file():
+            raise ValueError(f"no such model file (got {path_text!r})")
+        name = _model_name(path)
+        return AgentSpec("model", f"agent:{name}" + (f"@{samples}" if samples else ""), path=path, samples=samples)
+    raise ValueError(f"expected rule:NAME, model:PATH[@K] or cpsat (got {text!r})")
+
+
+def _model_name(path: Path) -> str:
+    """The model card's name beside the file, else the file's folder or stem."""
+    import json
+
+    card = path.parent / "model_card.json"
+    if card.is_file():
+        try:
+            return str(json.loads(card.read_text(encoding="utf-8"))["name"])
+        except (ValueError, KeyError):
+            pass
+    return path.parent.name if path.stem in ("model", "best_model") else path.stem
+
+
+def load_any_model(path: str | Path) -> Any:
+    """Load a saved MaskablePPO, PPO, A2C or DQN model on the CPU.
+
+    Raises:
+        ValueError: none of them can load the file.
+    """
+    import torch
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3 import A2C, DQN, PPO
+
+    torch.set_num_threads(1)
+    problems = []
+    for cls in (MaskablePPO, PPO, A2C, DQN):
+        try:
+            return cls.load(str(path), device="cpu")
+        except Exception as error:  # SB3 raises many types for a foreign file
+            problems.append(f"{cls.__name__}: {type(error).__name__}")
+    raise ValueError(f"cannot load a model from {path} ({'; '.join(problems)})")
+
+
+def run_policy(policy: Any, env: Any, seed: int, deterministic: bool = True) -> tuple[dict[str, Any], int]:
+    """One episode of ``env`` (a DispatchEnv) with ``policy`` (an SB3 policy or model): the
+    last info and the number of decisions. A candidate policy is resized to the env's shape.
+
+    Raises:
+        ValueError: the policy does not fit the env's spaces (and cannot be resized).
+    """
+    from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
+
+    from agents.policies import resize_policy
+
+    policy = resize_policy(getattr(policy, "policy", policy), env.observation_space, env.action_space)
+    masked = isinstance(policy, MaskableActorCriticPolicy)
+    obs, info = env.reset(seed=seed)
+    decisions = 0
+    while True:
+        if masked:
+            action, _ = policy.predict(obs, deterministic=deterministic, action_masks=env.action_masks())
+        else:
+            action, _ = policy.predict(obs, deterministic=deterministic)
+        obs, _, terminated, truncated, info = env.step(int(np.asarray(action).item()))
+        decisions += 1
+        if terminated or truncated:
+            return info, decisions
+
+
+def _model_method(spec: AgentSpec) -> Callable[[JobShopInstance, int], MethodOutcome]:
+    import torch
+
+    from twin.envs.dispatch import DispatchEnv
+
+    assert spec.path is not None
+    model = load_any_model(spec.path)
+
+    def schedule(instance: JobShopInstance, seed: int) -> MethodOutcome:
+        scenario = instance_to_scenario(instance)
+        best: tuple[float, list[Any]] | None = None
+        total = 0
+        for k in range(max(1, spec.samples)):
+            env = DispatchEnv(scenario, mode="job")
+            if spec.samples:
+                torch.manual_seed(1_000_003 * seed + k)  # sampled rollouts: reproducible per (seed, k)
+            info, decisions = run_policy(model, env, seed, deterministic=not spec.samples)
+            total += decisions
+            if best is None or info["makespan"] < best[0]:
+                best = (float(info["makespan"]), schedule_from_log(env.plant.log))
+        assert best is not None
+        broken = check_schedule(instance, best[1])
+        assert not broken, broken  # a model bug must not pass for a result
+        return MethodOutcome(best[0], best[1], decisions=total)
+
+    return schedule
+
+
+def _cpsat_method(time_limit: float) -> Callable[[JobShopInstance, int], MethodOutcome]:
+    from agents.cpsat import solve
+
+    def schedule(instance: JobShopInstance, seed: int) -> MethodOutcome:
+        result = solve(instance, time_limit=time_limit, workers=1, seed=seed)
+        return MethodOutcome(float(result.makespan), result.schedule, optimal=result.optimal)
+
+    return schedule
+
+
+def evaluate_instances(
+    instances: Sequence[JobShopInstance],
+    agents: Sequence[AgentSpec],
+    best_known: dict[str, float] | None = None,
+    time_limit: float = 10.0,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every agent on every (deterministic) job-shop instance: results and schedules tables."""
+    methods: dict[str, Any] = {}
+    for spec in agents:
+        if spec.kind == "rule":
+            assert spec.rule is not None
+            methods[spec.method] = rule_method(spec.rule)
+        elif spec.kind == "cpsat":
+            methods[spec.method] = _cpsat_method(time_limit)
+        else:
+            methods[spec.method] = _model_method(spec)
+    results, schedules = evaluate(instances, methods, best_known, seeds=(0,), progress=progress)
+    results["kpi"] = "makespan"
+    results["value"] = results["makespan"]
+    return results, schedules
+
+
+def evaluate_scenario(
+    scenario: Any,
+    agents: Sequence[AgentSpec],
+    seeds: Sequence[int],
+    kpi: str = "tardiness_mean",
+    horizon: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every agent on the scenario with every seed (the same seed: the same arrivals, times
+    and failures for all): results (``value`` = the KPI ``kpi``, or the makespan) and an empty
+    schedules table.
+
+    Raises:
+        ValueError: cpsat or a sampling model (they need a deterministic problem).
+    """
+    from twin.envs.dispatch import DispatchEnv
+
+    for spec in agents:
+        if spec.kind == "cpsat" or spec.samples:
+            raise ValueError(f"{spec.method}: a stochastic scenario takes rules and greedy models only")
+    models = {spec.method: load_any_model(spec.path) for spec in agents if spec.path is not None}
+    rows = []
+    total, done = len(agents) * len(seeds), 0
+    for seed in seeds:
+        for spec in agents:
+            env = DispatchEnv(scenario, horizon=horizon)
+            started = time.perf_counter()
+            if spec.kind == "rule":
+                assert spec.rule is not None
+                env.reset(seed=seed)
+                decisions = 0
+                while True:
+                    action = env.rule_action(spec.rule) if env.station is not None else 0
+                    _, _, terminated, truncated, info = env.step(action)
+                    decisions += 1
+                    if terminated or truncated:
+                        break
+            else:
+                info, decisions = run_policy(models[spec.method], env, seed)
+            wall = time.perf_counter() - started
+            makespan = float(info.get("makespan", math.nan))
+            value = makespan if kpi == "makespan" else float(info["kpis"][kpi])
+            rows.append(
+                {
+                    "method": spec.method,
+                    "kind": "rule" if spec.kind == "rule" else "agent",
+                    "instance": scenario.name,
+                    "seed": seed,
+                    "makespan": makespan,
+                    "best_known": math.nan,
+                    "gap": math.nan,
+                    "optimal": None,
+                    "decisions": decisions,
+                    "wall_time_s": wall,
+                    "wall_time_per_decision_s": wall / decisions if decisions else math.nan,
+                    "kpi": kpi,
+                    "value": value,
+                }
+            )
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    return pd.DataFrame(rows, columns=[*RESULT_COLUMNS, "kpi", "value"]), pd.DataFrame(columns=list(SCHEDULE_COLUMNS))
+
+
+def summarize(results: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """One row per method (see the module doc), best mean first. Columns: ``method``,
+    ``episodes``, ``kpi``, ``mean``, ``ci_low``, ``ci_high``, ``gap_mean`` (fraction; null
+    without bounds), ``vs_rule`` (the best rule), ``diff_mean``, ``diff_ci_low``,
+    ``diff_ci_high`` (method minus best rule, paired), ``wall_time_per_decision_s``."""
+    keyed = results.assign(key=results["instance"].astype(str) + "#" + results["seed"].astype(str))
+    means = keyed.groupby("method", sort=False)["value"].mean()
+    rules = [m for m in means.index if str(m).startswith("rule:")]
+    best_rule = min(rules, key=lambda m: means[m]) if rules else None
+    reference = keyed[keyed["method"] == best_rule].set_index("key")["value"] if best_rule else None
+    rows = []
+    for method, frame in keyed.groupby("method", sort=False):
+        values = frame["value"].to_numpy(float)
+        mean, low, high = confidence_interval(values, level)
+        row: dict[str, Any] = {
+            "method": method,
+            "episodes": len(frame),
+            "kpi": frame["kpi"].iloc[0],
+            "mean": mean,
+            "ci_low": low,
+            "ci_high": high,
+            "gap_mean": float(frame["gap"].mean()) if frame["gap"].notna().any() else math.nan,
+            "vs_rule": best_rule,
+            "diff_mean": math.nan,
+            "diff_ci_low": math.nan,
+            "diff_ci_high": math.nan,
+            "wall_time_per_decision_s": float(frame["wall_time_per_decision_s"].mean()),
+        }
+        if reference is not None and method != best_rule:
+            paired = frame.set_index("key")["value"] - reference.reindex(frame["key"]).to_numpy()
+            diff = paired.dropna().to_numpy(float)
+            if len(diff):
+                row["diff_mean"], row["diff_ci_low"], row["diff_ci_high"] = confidence_interval(diff, level)
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values("mean").reset_index(drop=True)

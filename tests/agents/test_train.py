@@ -1,0 +1,125 @@
+"""`twin train`: configs are validated like scenarios; a tiny run writes every artefact and resumes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from agents.train import ConfigError, parse_config, train
+from twin.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TINY: dict[str, Any] = {
+    "name": "tiny",
+    "train": {"generator": {"jobs": 4, "machines": 3}},
+    "validation": {"generator": {"jobs": 4, "machines": 3, "seed": 500, "count": 2}, "every": 64},
+    "policy_kwargs": {"hidden": 16},
+    "hyperparameters": {"n_steps": 32, "batch_size": 32, "n_epochs": 1},
+    "total_steps": 128,
+    "checkpoint_every": 64,
+    "seed": 1,
+}
+
+
+def write(folder: Path, data: dict[str, Any], name: str = "config.yaml") -> Path:
+    path = folder / name
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def test_a_tiny_run_writes_every_artefact(tmp_path: Path) -> None:
+    config = write(tmp_path, TINY)
+    done = CliRunner().invoke(app, ["train", str(config), "--out", str(tmp_path / "out"), "--no-progress"])
+    assert done.exit_code == 0, done.output
+    out = tmp_path / "out"
+    for name in ("config.yaml", "best_model.zip", "model.zip", "model_card.json", "checkpoints/state.json"):
+        assert (out / name).is_file(), name
+    assert list((out / "checkpoints").glob("step_*.zip"))
+    assert list((out / "tensorboard").rglob("events.out.tfevents.*"))
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["steps"] >= 128 and card["wall_time_s"] > 0 and card["steps_per_s"] > 0
+    assert [point["step"] for point in card["validation_curve"]] == [64, 128]
+    assert card["final_scores"]["metric"] == "makespan" and len(card["final_scores"]["per_case"]) == 2
+    assert card["data"]["train"]["generator"]["jobs"] == 4
+    resolved = yaml.safe_load((out / "config.yaml").read_text())
+    assert resolved["algorithm"] == "maskable_ppo" and resolved["total_steps"] == 128
+    # The same folder is not overwritten by accident.
+    again = CliRunner().invoke(app, ["train", str(config), "--out", str(out), "--no-progress"])
+    assert again.exit_code == 2 and "--resume" in again.output
+
+
+def test_resume_continues_from_the_last_checkpoint(tmp_path: Path) -> None:
+    first = train(parse_config(TINY), tmp_path / "out")
+    assert first["steps"] == 128
+    longer = parse_config(TINY | {"total_steps": 192})
+    card = train(longer, tmp_path / "out", resume=True)
+    assert card["steps"] == 192
+    # The validation curve of the first part is kept, and goes on.
+    assert [point["step"] for point in card["validation_curve"]] == [64, 128, 192]
+    assert card["wall_time_s"] >= first["wall_time_s"]
+
+
+@pytest.mark.parametrize("algorithm", ["ppo", "a2c", "dqn"])
+def test_other_algorithms_train(tmp_path: Path, algorithm: str) -> None:
+    hyper = {"dqn": {"learning_starts": 16, "buffer_size": 500}, "a2c": {"n_steps": 8}}.get(
+        algorithm, TINY["hyperparameters"]
+    )
+    data = TINY | {"algorithm": algorithm, "hyperparameters": hyper, "total_steps": 64}
+    if algorithm == "dqn":
+        data = data | {"policy": "mlp", "policy_kwargs": {}}
+    card = train(parse_config(data), tmp_path / algorithm)
+    assert card["algorithm"] == algorithm and card["steps"] >= 64
+
+
+BAD = [
+    # a required key is missing
+    ({"total_steps": None}, "total_steps: "),
+    # unknown keys are errors, not ignored
+    ({"learning_rate": 0.1}, "learning_rate: "),
+    # steps must be positive
+    ({"total_steps": 0}, "total_steps: must be"),
+    # unknown algorithm
+    ({"algorithm": "sac"}, "algorithm: "),
+    # a training set needs exactly one source
+    ({"train": {"generator": {"jobs": 3, "machines": 3}, "instances": ["a.txt"]}}, "train: give exactly one of"),
+    # files must exist
+    ({"train": {"instances": ["missing.txt"]}}, "train.instances[0]: no such file (got missing.txt)"),
+    # hyperparameters must belong to the algorithm
+    ({"hyperparameters": {"n_stepz": 3}}, "hyperparameters.n_stepz: not a parameter of maskable_ppo (got 3)"),
+    # DQN has no candidate scorer
+    ({"algorithm": "dqn", "hyperparameters": {}}, "policy: dqn takes only the mlp policy"),
+    # the candidate policy's options are checked
+    ({"policy_kwargs": {"net_arch": [64]}}, "policy_kwargs.net_arch: not an option of the candidate policy"),
+    # low > high in the generator
+    ({"train": {"generator": {"jobs": 3, "machines": 3, "low": 9, "high": 2}}}, "train.generator: low must be <= high"),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), BAD)
+def test_bad_configs_are_refused_one_line_per_problem(tmp_path: Path, change: dict[str, Any], expected: str) -> None:
+    data = {key: value for key, value in (TINY | change).items() if value is not None}
+    config = write(tmp_path, data)
+    done = CliRunner().invoke(app, ["train", str(config), "--out", str(tmp_path / "out")])
+    assert done.exit_code == 2
+    assert expected in done.output, done.output
+    assert "Traceback" not in done.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_every_problem_is_listed() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(TINY | {"total_steps": -1, "n_envs": 0})
+    assert sorted(p.path for p in raised.value.problems) == ["n_envs", "total_steps"]
+
+
+@pytest.mark.parametrize("config", sorted((ROOT / "agents" / "zoo").glob("*.yaml")), ids=lambda p: p.stem)
+def test_zoo_configs_are_valid(config: Path) -> None:
+    from agents.train import load_config
+
+    assert load_config(config).name == config.stem
