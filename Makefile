@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first, pinned: resolved later, as a dependency of stable-baselines3, pip could pick a CUDA build.
 	$(BIN)/python -m pip install --quiet -c constraints.txt torch
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,dask,rl,solver]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,dask,rl,solver,design,dashboard]"
 	touch $(STAMP)
 
 ## setup: create .venv with the pinned versions of everything
@@ -28,8 +28,8 @@ test: setup
 
 ## lint: ruff and mypy
 lint: setup
-	$(BIN)/ruff check twin tests benchmarks
-	$(BIN)/ruff format --check twin tests benchmarks
+	$(BIN)/ruff check twin agents dashboard tests benchmarks
+	$(BIN)/ruff format --check twin agents dashboard tests benchmarks
 	$(BIN)/mypy
 
 ## bench: speed of the twin against plain SimPy

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from twin.commands import jobshop, run, study
+from twin.commands import agents, dashboard, design, jobshop, run, study
 
 __all__ = ["app", "main"]
 
@@ -25,6 +25,10 @@ app.command()(study.sweep)
 app.command()(study.compare)
 app.command()(study.warmup)
 app.command()(jobshop.jobshop)
+app.command()(design.optimize)
+app.command()(dashboard.dashboard)
+app.command()(agents.train)
+app.command()(agents.evaluate)
 
 
 def main() -> None:

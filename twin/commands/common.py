@@ -17,6 +17,7 @@ __all__ = ["Overrides", "ScenarioFile", "err", "fail", "read_scenario", "stdout_
 err = Console(stderr=True)
 """Progress bars and logs go to stderr; stdout is for results (and only JSON with --json)."""
 
+
 def stdout_console() -> Console:
     """Console for result tables; when piped, wide enough that tables are not squeezed."""
     return Console() if sys.stdout.isatty() else Console(width=160)
