@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from twin.errors import Problem, ScenarioError, show
 from twin.scenario import _problems_from  # the scenario loader's error format
-from twin.yaml_safe import YamlError, safe_load_text
+from twin.yaml_safe import YamlError, read_yaml_file
 
 __all__ = [
     "ConfigError",
@@ -235,13 +235,7 @@ def load_config(path: str | Path) -> TrainConfig:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(
-            [Problem(str(path), f"cannot read file: {getattr(error, 'strerror', None) or error}")]
-        ) from None
-    try:
-        data = safe_load_text(text)
+        data = read_yaml_file(path)
     except YamlError as error:
         raise ConfigError([Problem(str(path), str(error))]) from None
     return parse_config(data, path.parent)

@@ -13,7 +13,6 @@ warnings allowed.
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,6 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FILES = sorted([*SCENARIOS.rglob("*.yaml"), *SCENARIOS.rglob("*.yml")])
 EXAMPLES = SCENARIOS / "examples"
 
-OVERLOAD_MARK = re.compile(r"^\s*#.*intentionally overloaded", re.IGNORECASE | re.MULTILINE)
 
 SHORT_RUN_SHARE = 0.25
 """Fraction of the measured window (after warm-up) a smoke run simulates: unit-free, so it
@@ -66,8 +64,6 @@ def test_scenario_validates(path: Path) -> None:
 @pytest.mark.parametrize("path", FILES, ids=_id)
 def test_scenario_has_no_load_warnings(path: Path) -> None:
     warnings = load_warnings(_load(path))
-    if OVERLOAD_MARK.search(path.read_text(encoding="utf-8")):
-        pytest.skip("the file says it is intentionally overloaded")
     assert warnings == [], f"{_id(path)} is overloaded: {warnings}"
 
 

@@ -29,7 +29,7 @@ from pydantic import (
 from twin.dispatching import rule_names
 from twin.distributions import Constant, Distribution
 from twin.errors import Problem, ScenarioError, show
-from twin.yaml_safe import YamlError, safe_load_text
+from twin.yaml_safe import YamlError, read_yaml_file, safe_load_text
 
 __all__ = [
     "Design",
@@ -497,13 +497,7 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError(
-            [Problem(str(path), f"cannot read file: {getattr(error, 'strerror', None) or error}")]
-        ) from None
-    try:
-        data = safe_load_text(text)
+        data = read_yaml_file(path)
     except YamlError as error:
         raise ScenarioError([Problem(str(path), str(error))]) from None
     if data is None:

@@ -8,11 +8,12 @@ aliases refer to themselves.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["MAX_NODES", "YamlError", "safe_load_text"]
+__all__ = ["MAX_NODES", "YamlError", "read_yaml_file", "safe_load_text"]
 
 MAX_NODES = 200_000
 """Largest expanded document accepted; real scenarios have a few thousand nodes."""
@@ -66,3 +67,16 @@ def safe_load_text(text: str) -> Any:
         raise YamlError("document nests too deeply") from None
     finally:
         loader.dispose()
+
+
+def read_yaml_file(path: Path) -> Any:
+    """Read and parse a YAML file with :func:`safe_load_text`.
+
+    Raises:
+        YamlError: the file cannot be read as UTF-8 text, or its text is not acceptable YAML.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise YamlError(f"cannot read file: {getattr(error, 'strerror', None) or error}") from None
+    return safe_load_text(text)
