@@ -132,6 +132,34 @@ def test_rewards_by_kind() -> None:
         DispatchEnv(scenario, reward="makespan")
 
 
+def test_accrued_tardiness_has_the_same_total_and_pays_earlier() -> None:
+    """On a closed shop with due dates every job ends, so both tardiness rewards sum to minus
+    the total tardiness; the accrued one charges a late job while it waits, before it leaves:
+    along the same episode its running sum is never above the other's, and below it at times."""
+    scenario = read_instance(ROOT / "scenarios" / "jobshop" / "ft10.txt", due_factor=1.0)
+    running = {}
+    for kind in ("tardiness", "tardiness_accrued"):
+        env = DispatchEnv(scenario, reward=kind)
+        rewards, info, _ = roll(env, lambda e: e.rule_action("spt"))
+        total = env.plant.tardiness
+        assert total > 0 and sum(rewards) * env.work_mean == pytest.approx(-total)
+        assert info["kpis"]["tardiness_mean"] * env.plant.completed == pytest.approx(total)
+        running[kind] = np.cumsum(rewards)
+    gap = running["tardiness"] - running["tardiness_accrued"]
+    assert gap.min() >= -1e-9 and gap.max() > 1.0 and gap[-1] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_accrued_tardiness_counts_the_late_jobs_still_in_an_open_plant() -> None:
+    env = DispatchEnv(ROOT / "scenarios" / "examples" / "job_shop.yaml", reward="tardiness_accrued", horizon=3000)
+    rewards, _, _ = roll(env, lambda e: e.rule_action("fifo"), seed=2)
+    plant = env.plant
+    inside = [job for station in plant.stations.values() for job in station.queue]
+    inside += [machine.job for station in plant.stations.values() for machine in station.machines if machine.job]
+    late_now = [3000 - job.due for job in inside if job.due < 3000]
+    assert plant.in_system == len(inside) and len(late_now) == 7  # a backlog at the end
+    assert sum(rewards) * env.work_mean == pytest.approx(-(plant.tardiness + sum(late_now)))
+
+
 def test_bad_arguments() -> None:
     for kwargs in ({"mode": "x"}, {"rules": ["nope"]}, {"max_queue": 0}, {"reward": "x"}, {"horizon": -1}):
         with pytest.raises(ValueError):

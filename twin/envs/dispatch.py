@@ -21,10 +21,11 @@ from twin.sim.log import MachineState
 from twin.sim.plant import Plant
 from twin.sim.station import Station
 
-__all__ = ["DEFAULT_RULES", "DispatchEnv", "Mode", "RewardKind"]
+__all__ = ["DEFAULT_RULES", "REWARD_KINDS", "DispatchEnv", "Mode", "RewardKind"]
 
 Mode = Literal["job", "rule"]
-RewardKind = Literal["makespan", "tardiness", "throughput"]
+RewardKind = Literal["makespan", "tardiness", "tardiness_accrued", "throughput"]
+REWARD_KINDS: tuple[str, ...] = ("makespan", "tardiness", "tardiness_accrued", "throughput")
 
 DEFAULT_RULES: tuple[str, ...] = ("fifo", "spt", "lpt", "edd", "mwkr", "mopnr", "cr", "atc")
 """The rules an action may pick in ``mode="rule"``, in action order."""
@@ -37,16 +38,37 @@ _BUSY, _SETUP, _IDLE = int(MachineState.BUSY), int(MachineState.SETUP), int(Mach
 
 
 class _TrackedPlant(Plant):
-    """A plant that counts, for rewards, the jobs completed and their total tardiness."""
+    """A plant that counts, for rewards, the jobs completed and their total tardiness, and
+    knows the due dates of the jobs still in it (for the tardiness they have accrued)."""
 
     completed = 0
     tardiness = 0.0
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._open_dues: dict[int, float] = {}
+        self._known_jobs = 0
+        super().__init__(*args, **kwargs)
+
+    def _sync_open(self) -> None:
+        """Add the jobs that arrived since the last call (their dues are in the log)."""
+        dues = self.log.job_due
+        for job_id in range(self._known_jobs, len(dues)):
+            self._open_dues[job_id] = dues[job_id]
+        self._known_jobs = len(dues)
+
     def job_left(self, job: Job) -> None:
         super().job_left(job)
+        self._sync_open()
+        del self._open_dues[job.id]
         if job.step == len(job.plan):  # complete, not scrapped
             self.completed += 1
             self.tardiness += max(0.0, self.env.now - job.due)
+
+    def tardiness_accrued(self) -> float:
+        """The tardiness of the completed jobs plus how late the jobs in the plant are now."""
+        self._sync_open()
+        now = self.env.now
+        return self.tardiness + sum(now - due for due in self._open_dues.values() if due < now)
 
 
 def _as_scenario(scenario: str | Path | Scenario | JobShopInstance) -> Scenario:
@@ -105,8 +127,13 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
     product), the time before the first decision counted in the first step: the return of an
     episode is exactly ``-makespan / LB``. ``reward="tardiness"`` (default with a horizon
     and due dates): minus the tardiness of the jobs completed during the step, over
-    ``work_mean``. ``reward="throughput"`` (default with a horizon and no due dates): the
-    number of jobs completed during the step.
+    ``work_mean``. ``reward="tardiness_accrued"``: minus the tardiness accrued during the
+    step, over ``work_mean``: every job in the plant past its due date adds the time it was
+    late within the step, so a late job costs while it waits, not only when it leaves (a
+    denser signal with the same total: an episode's return is minus the tardiness of the jobs
+    completed plus the lateness of those still in the plant at its end, over ``work_mean``).
+    ``reward="throughput"`` (default with a horizon and no due dates): the number of jobs
+    completed during the step.
 
     ## Starting State
 
@@ -140,7 +167,8 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
     - ``scenario``: a scenario file (``.yaml``), a job-shop instance file (``.txt``), a
       :class:`~twin.scenario.Scenario` or a :class:`~twin.jobshop.JobShopInstance`.
     - ``mode``: ``"job"`` or ``"rule"`` (see Action Space).
-    - ``reward``: ``"makespan"``, ``"tardiness"`` or ``"throughput"`` (default as above).
+    - ``reward``: ``"makespan"``, ``"tardiness"``, ``"tardiness_accrued"`` or ``"throughput"``
+      (default as above).
     - ``max_queue``: candidate slots; default the number of jobs of a closed scenario (at
       most 64), else 16.
     - ``rules``: rule names for ``mode="rule"``.
@@ -148,7 +176,8 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
 
     ## Version History
 
-    - v0: initial version.
+    - v0: initial version; ``reward="tardiness_accrued"`` added later (the other rewards
+      and the observation are unchanged).
     """
 
     metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012 (gymnasium's convention)
@@ -184,8 +213,8 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         )
         default_reward: RewardKind = "makespan" if self.closed else ("tardiness" if has_due else "throughput")
         self.reward_kind: RewardKind = reward or default_reward
-        if self.reward_kind not in ("makespan", "tardiness", "throughput"):
-            raise ValueError(f"reward must be makespan, tardiness or throughput (got {self.reward_kind!r})")
+        if self.reward_kind not in REWARD_KINDS:
+            raise ValueError(f"reward must be one of {', '.join(REWARD_KINDS)} (got {self.reward_kind!r})")
         if self.reward_kind == "makespan" and not self.closed:
             raise ValueError("reward 'makespan' needs a scenario without horizon (a closed job shop)")
         if max_queue is None:
@@ -401,13 +430,14 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         plant = self._plant
         assert plant is not None
         now = plant.env.now
+        tardiness = plant.tardiness_accrued() if self.reward_kind == "tardiness_accrued" else plant.tardiness
         if self.reward_kind == "makespan":
             reward = -(now - self._last_time) / self.lower_bound
-        elif self.reward_kind == "tardiness":
-            reward = -(plant.tardiness - self._last_tardiness) / self.work_mean
+        elif self.reward_kind in ("tardiness", "tardiness_accrued"):
+            reward = -(tardiness - self._last_tardiness) / self.work_mean
         else:
             reward = float(plant.completed - self._last_completed)
-        self._last_time, self._last_completed, self._last_tardiness = now, plant.completed, plant.tardiness
+        self._last_time, self._last_completed, self._last_tardiness = now, plant.completed, tardiness
         return float(reward)
 
     def _info(self) -> dict[str, Any]:
