@@ -43,20 +43,22 @@ def _best_known(path: Path) -> int | None:
 def _agent_schedule(
     model_path: Path, instance: JobShopInstance, perturbation: Perturbation, mode: str
 ) -> tuple[float, list[ScheduledOperation]]:
-    from agents.sb3 import load_model, run_episode
+    from agents.evaluate import load_any_model, run_policy
     from twin.envs.dispatch import DispatchEnv
 
     try:
-        model = load_model(model_path)
+        model = load_any_model(model_path)
     except ValueError as error:
         fail([f"--agent: {error}"])
     scenario = instance_to_scenario(instance, perturbation=perturbation)
-    size = getattr(model.action_space, "n", 1)
-    env = (
-        DispatchEnv(scenario, mode="job", max_queue=int(size)) if mode == "job" else DispatchEnv(scenario, mode="rule")
-    )
+    if mode == "rule":
+        env = DispatchEnv(scenario, mode="rule")
+    elif getattr(model.policy, "candidate_max_queue", None) is not None:
+        env = DispatchEnv(scenario, mode="job")  # the candidate policy reads a queue of any length
+    else:
+        env = DispatchEnv(scenario, mode="job", max_queue=int(getattr(model.action_space, "n", 1)))
     try:
-        info = run_episode(model, env, seed=perturbation.seed)
+        info, _ = run_policy(model, env, seed=perturbation.seed)
     except ValueError as error:
         fail([f"--agent: {error}"])
     return float(info["makespan"]), schedule_from_log(env.plant.log)
@@ -68,7 +70,7 @@ def jobshop(
     cpsat: Annotated[bool, typer.Option("--cpsat", help="Solve with OR-Tools CP-SAT.")] = False,
     time_limit: Annotated[float, typer.Option(help="CP-SAT time limit in seconds.")] = 10.0,
     agent: Annotated[
-        Path | None, typer.Option(help="A saved SB3 model (MaskablePPO or PPO) for twin/Dispatch-v0.")
+        Path | None, typer.Option(help="A saved SB3 model (MaskablePPO, PPO, A2C or DQN) for twin/Dispatch-v0.")
     ] = None,
     mode: Annotated[str, typer.Option(help="The agent's action mode: job or rule.")] = "job",
     cv: Annotated[float, typer.Option(help="Coefficient of variation of processing times (stochastic shop).")] = 0.0,
