@@ -37,6 +37,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from twin.dispatching import rule_names
 from twin.errors import Problem, ScenarioError, show
 from twin.scenario import _problems_from  # the scenario loader's error format
 from twin.yaml_safe import YamlError, read_yaml_file
@@ -46,6 +47,7 @@ __all__ = [
     "DataConfig",
     "EnvConfig",
     "GeneratorConfig",
+    "ImitationConfig",
     "TrainConfig",
     "ValidationConfig",
     "load_config",
@@ -124,9 +126,28 @@ class EnvConfig(_Strict):
 
     id: Literal["twin/Dispatch-v0"] = Field("twin/Dispatch-v0", description="Gymnasium id.")
     mode: Literal["job", "rule"] = Field("job", description="Action: the job to start, or the rule that picks it.")
-    reward: Literal["makespan", "tardiness", "throughput"] | None = Field(None, description="Default: the env's.")
+    reward: Literal["makespan", "tardiness", "tardiness_accrued", "throughput"] | None = Field(
+        None, description="Default: the env's."
+    )
     max_queue: int | None = Field(None, ge=1, description="Candidate slots (default: the env's).")
     horizon: float | None = Field(None, gt=0, description="Shorter episodes of an open plant (time units).")
+
+
+class ImitationConfig(_Strict):
+    """Behaviour cloning of a rule before RL (:mod:`agents.imitation`): the policy starts as
+    good as the rule instead of random."""
+
+    rule: str = Field(description="The teacher: a dispatching rule of twin.dispatching (e.g. atc, mwkr).")
+    episodes: int = Field(20, ge=1, description="Teacher episodes on training problems (their seeds follow `seed`).")
+    epochs: int = Field(10, ge=1, description="Passes over the teacher's decisions.")
+    learning_rate: float = Field(1e-3, gt=0, description="Adam step size of the cloning.")
+    batch_size: int = Field(256, ge=1, description="Decisions per gradient step.")
+
+    @model_validator(mode="after")
+    def _known_rule(self) -> ImitationConfig:
+        if self.rule not in rule_names():
+            raise ValueError(f"rule must be one of {', '.join(rule_names())} (got {self.rule!r})")
+        return self
 
 
 class TrainConfig(_Strict):
@@ -142,6 +163,12 @@ class TrainConfig(_Strict):
     )
     policy_kwargs: dict[str, Any] = Field(default_factory=dict, description="Passed to the policy (e.g. hidden: 64).")
     hyperparameters: dict[str, Any] = Field(default_factory=dict, description="Passed to the algorithm (n_steps, ...).")
+    imitation: ImitationConfig | None = Field(None, description="Clone a rule before RL (actor-critic algorithms).")
+    baseline: str | None = Field(
+        None,
+        description="A rule whose run of the same problem and seed is subtracted from the training reward "
+        "(agents.training_set: a control variate; validation scores are unchanged).",
+    )
     total_steps: int = Field(ge=1, description="Env steps (decisions) to train for.")
     n_envs: int = Field(1, ge=1, description="Parallel envs.")
     vec_env: Literal["dummy", "subproc"] = Field("dummy", description="Envs in this process, or one process each.")
@@ -189,6 +216,12 @@ def _cross_checks(config: TrainConfig, base: Path) -> list[Problem]:
             )
         elif key not in known:
             problems.append(Problem(f"hyperparameters.{key}", f"not a parameter of {config.algorithm}", show(value)))
+    if config.baseline is not None and config.baseline not in rule_names():
+        problems.append(
+            Problem("baseline", f"not a rule (expected one of: {', '.join(rule_names())})", config.baseline)
+        )
+    if config.imitation is not None and config.algorithm == "dqn":
+        problems.append(Problem("imitation", "needs an actor-critic algorithm (not dqn)", config.imitation.rule))
     if config.policy == "candidate":
         allowed = {"hidden", "ortho_init", "activation_fn", "optimizer_kwargs"}
         for key, value in config.policy_kwargs.items():
@@ -316,6 +349,7 @@ class TrainingState:
     best_score: float = math.inf
     best_step: int = -1
     curve: list[dict[str, float]] = field(default_factory=list)
+    imitation: dict[str, Any] | None = None
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.__dict__, indent=2), encoding="utf-8")
@@ -385,7 +419,8 @@ def train(
     env_kwargs = _env_kwargs(config)
     source = _source(config.train)
     makers: list[Callable[[], Any]] = [
-        lambda: Monitor(SampledDispatchEnv(source, **env_kwargs)) for _ in range(config.n_envs)
+        lambda: Monitor(SampledDispatchEnv(source, baseline=config.baseline, **env_kwargs))
+        for _ in range(config.n_envs)
     ]
     venv = SubprocVecEnv(makers) if config.vec_env == "subproc" else DummyVecEnv(makers)
     venv.seed(config.seed)  # env i: seed + i on its first reset, then its own stream
@@ -412,6 +447,9 @@ def train(
             tensorboard_log=tensorboard,
             **config.hyperparameters,
         )
+
+    if last is None and config.imitation is not None:
+        state.imitation = _imitate(model, config, env_kwargs, log)
 
     cases = validation_cases(config.validation)
     metric = config.validation.metric
@@ -457,6 +495,10 @@ def train(
                 if number < step - config.checkpoint_every:
                     old.unlink()
 
+        def _on_training_start(self) -> None:
+            if not state.curve:  # the starting point: random weights, or the cloned rule
+                self.validate()
+
         def _on_step(self) -> bool:
             if self.num_timesteps >= self.next_validation:
                 self.validate()
@@ -499,8 +541,8 @@ def train(
         "parameters": int(sum(p.numel() for p in best.policy.parameters())),
         "env": {"id": config.env.id, **env_kwargs},
         "data": {
-            "train": config.train.model_dump(mode="json", exclude_none=True),
-            "validation": config.validation.model_dump(mode="json", exclude_none=True),
+            "train": _portable(config.train.model_dump(mode="json", exclude_none=True)),
+            "validation": _portable(config.validation.model_dump(mode="json", exclude_none=True)),
         },
         "steps": int(model.num_timesteps),
         "n_envs": config.n_envs,
@@ -514,6 +556,8 @@ def train(
             "mean": float(np.mean(final)),
             "per_case": {f"{c.name}#{c.seed}": v for c, v in zip(cases, final, strict=True)},
         },
+        "imitation": state.imitation,
+        "baseline": config.baseline,
         "hyperparameters": config.hyperparameters,
         "policy_kwargs": config.policy_kwargs,
         "command": command,
@@ -521,6 +565,39 @@ def train(
     }
     (folder / "model_card.json").write_text(json.dumps(card, indent=2), encoding="utf-8")
     return card
+
+
+def _portable(data: dict[str, Any]) -> dict[str, Any]:
+    """A data config with its files relative to the working directory (where the card's
+    command runs), so a card reads the same on every machine; files elsewhere stay absolute."""
+
+    def relative(text: str) -> str:
+        path, here = Path(text), Path.cwd()
+        return path.relative_to(here).as_posix() if path.is_relative_to(here) else text
+
+    out = dict(data)
+    if "scenario" in out:
+        out["scenario"] = relative(out["scenario"])
+    if "instances" in out:
+        out["instances"] = [relative(p) for p in out["instances"]]
+    return out
+
+
+def _imitate(model: Any, config: TrainConfig, env_kwargs: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
+    """Clone the configured rule into ``model``'s policy; the report for the model card."""
+    from agents.imitation import clone, collect
+
+    spec = config.imitation
+    assert spec is not None
+    started = time.perf_counter()
+    # Teacher episodes draw their problems from a stream of their own: seeds far from the
+    # training envs' (seed + i), so RL does not start on exactly the problems cloned.
+    demos = collect(
+        _source(config.train), env_kwargs, spec.rule, spec.episodes, model.gamma, 10**6 + config.seed, config.baseline
+    )
+    report = clone(model.policy, demos, spec.rule, spec.epochs, spec.learning_rate, spec.batch_size, config.seed, log)
+    log(f"imitation of {spec.rule}: {report.decisions} decisions, accuracy {report.accuracy:.3f}")
+    return report.as_dict() | {"wall_time_s": round(time.perf_counter() - started, 1)}
 
 
 def copy_to_zoo(out: Path, zoo: Path) -> None:

@@ -44,7 +44,7 @@ def test_a_tiny_run_writes_every_artefact(tmp_path: Path) -> None:
     assert list((out / "tensorboard").rglob("events.out.tfevents.*"))
     card = json.loads((out / "model_card.json").read_text())
     assert card["steps"] >= 128 and card["wall_time_s"] > 0 and card["steps_per_s"] > 0
-    assert [point["step"] for point in card["validation_curve"]] == [64, 128]
+    assert [point["step"] for point in card["validation_curve"]] == [0, 64, 128]  # 0: before training
     assert card["final_scores"]["metric"] == "makespan" and len(card["final_scores"]["per_case"]) == 2
     assert card["data"]["train"]["generator"]["jobs"] == 4
     resolved = yaml.safe_load((out / "config.yaml").read_text())
@@ -61,8 +61,44 @@ def test_resume_continues_from_the_last_checkpoint(tmp_path: Path) -> None:
     card = train(longer, tmp_path / "out", resume=True)
     assert card["steps"] == 192
     # The validation curve of the first part is kept, and goes on.
-    assert [point["step"] for point in card["validation_curve"]] == [64, 128, 192]
+    assert [point["step"] for point in card["validation_curve"]] == [0, 64, 128, 192]
     assert card["wall_time_s"] >= first["wall_time_s"]
+
+
+def test_imitation_clones_the_rule_before_rl(tmp_path: Path) -> None:
+    """After cloning mwkr, the untrained-by-RL policy (step 0 of the curve) schedules the
+    validation instances as mwkr does, and the card reports how well it learned."""
+    from agents.train import validation_cases
+    from twin.jobshop import instance_to_scenario, run_rule
+
+    data = TINY | {
+        "train": {"generator": {"jobs": 8, "machines": 4}},
+        "validation": {"generator": {"jobs": 8, "machines": 4, "seed": 500, "count": 3}, "every": 64},
+        "imitation": {"rule": "mwkr", "episodes": 30, "epochs": 30, "learning_rate": 0.003, "batch_size": 32},
+    }
+    card = train(parse_config(data), tmp_path / "out")
+    report = card["imitation"]
+    assert report["rule"] == "mwkr" and report["episodes"] == 30 and report["decisions"] > 200
+    assert report["accuracy"] > 0.9
+    cases = validation_cases(parse_config(data).validation)
+    rule_mean = sum(run_rule(instance_to_scenario(case.problem), "mwkr").makespan for case in cases) / len(cases)
+    assert card["validation_curve"][0]["step"] == 0
+    assert card["validation_curve"][0]["score"] == pytest.approx(rule_mean, rel=0.05)
+
+
+def test_model_card_names_files_relative_to_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    ft06 = ROOT / "scenarios" / "jobshop" / "ft06.txt"
+    data = TINY | {
+        "train": {"instances": [str(ft06)]},
+        "validation": {"instances": [str(ft06)], "every": 64},
+        "total_steps": 64,
+    }
+    card = train(parse_config(data), tmp_path / "out")
+    assert card["data"]["train"]["instances"] == ["scenarios/jobshop/ft06.txt"]
+    assert card["data"]["validation"]["instances"] == ["scenarios/jobshop/ft06.txt"]
 
 
 @pytest.mark.parametrize("algorithm", ["ppo", "a2c", "dqn"])
@@ -96,6 +132,10 @@ BAD = [
     ({"algorithm": "dqn", "hyperparameters": {}}, "policy: dqn takes only the mlp policy"),
     # the candidate policy's options are checked
     ({"policy_kwargs": {"net_arch": [64]}}, "policy_kwargs.net_arch: not an option of the candidate policy"),
+    # the imitation teacher must be a rule we have
+    ({"imitation": {"rule": "best"}}, "imitation: rule must be one of"),
+    # DQN has no critic to warm up
+    ({"algorithm": "dqn", "policy": "mlp", "hyperparameters": {}, "imitation": {"rule": "spt"}}, "imitation: needs an"),
     # low > high in the generator
     ({"train": {"generator": {"jobs": 3, "machines": 3, "low": 9, "high": 2}}}, "train.generator: low must be <= high"),
 ]
