@@ -34,10 +34,16 @@ from twin.scenario import load_scenario  # noqa: E402
 ZOO = ROOT / "agents" / "zoo"
 RULES = ("mwkr", "mopnr", "fifo", "spt", "lpt", "cr")
 PLANT_RULES = ("edd", "atc", "cr", "spt", "fifo")
+ZHANG_2020 = (
+    'Zhang et al., "Learning to Dispatch for Job Shop Scheduling via Deep Reinforcement Learning", NeurIPS 2020'
+)
+CORSINI_2024 = 'Corsini et al., "Self-Labeling the Job Shop Scheduling Problem", NeurIPS 2024 (arXiv:2401.11849)'
 PUBLISHED = [
-    ("L2D (Zhang et al., NeurIPS 2020), greedy", 26.0),
-    ("SPN, greedy (published figure as quoted in issue #5)", 13.8),
-    ("SPN, best of 128 samples (published figure as quoted in issue #5)", 7.3),
+    (f"L2D, greedy ({ZHANG_2020})", 26.0),
+    (f"L2D, greedy, re-run by {CORSINI_2024}", 24.4),
+    (f"SPT / MWR / MOR rules, re-run by {CORSINI_2024}", "26.1 / 19.1 / 20.4"),
+    (f"SPN, greedy ({CORSINI_2024})", 13.8),
+    (f"SPN, best of 128 samples ({CORSINI_2024})", 7.3),
 ]
 
 
