@@ -1,18 +1,21 @@
 """``twin train CONFIG.yaml``: train an SB3 agent on ``twin/Dispatch-v0`` from one config file.
 
 The script reads top to bottom: the config (:class:`TrainConfig`, validated like a scenario:
-one line per problem ``path: what is wrong (got X)``), the seeding block, the envs, the model,
-the learning loop with its callbacks (validation, checkpoints), the model card.
+one line per problem ``path: what is wrong (got X)``), the seeding block, the envs (with the
+optional rule ``baseline`` subtracted from their reward, :mod:`agents.training_set`), the
+model, the optional ``imitation`` of a rule (:mod:`agents.imitation`), the learning loop with
+its callbacks (validation from step 0, checkpoints), the model card.
 
 The output folder holds::
 
     config.yaml          the resolved config (defaults filled in, paths absolute)
     checkpoints/         step_<N>.zip (+ replay buffer for DQN) and state.json (the validation
                          curve, wall time and best score so far, written with each checkpoint)
-    best_model.zip       the model with the best validation score
+    best_model.zip       the model with the best validation score (the starting one included)
     model.zip            the model at the end of training
     tensorboard/         TensorBoard logs (SB3's scalars and validation/score)
-    model_card.json      data, steps, wall time, throughput, validation curve, final scores
+    model_card.json      data (paths relative to the working directory), steps, wall time,
+                         throughput, validation curve, final scores, imitation report
 
 ``--resume`` loads the last checkpoint (model, optimiser, step count, validation curve and
 best score) and trains on to ``total_steps``: an interruption loses only the steps since
