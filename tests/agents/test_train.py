@@ -86,6 +86,22 @@ def test_imitation_clones_the_rule_before_rl(tmp_path: Path) -> None:
     assert card["validation_curve"][0]["score"] == pytest.approx(rule_mean, rel=0.05)
 
 
+def test_the_same_config_and_seed_train_the_same_model(tmp_path: Path) -> None:
+    """Imitation, baseline and PPO together: two runs give bit-identical weights and curves."""
+    import torch
+
+    from agents.evaluate import load_any_model
+
+    data = TINY | {"imitation": {"rule": "mwkr", "episodes": 4, "epochs": 2}, "baseline": "mwkr"}
+    cards = [train(parse_config(data), tmp_path / name) for name in ("a", "b")]
+    assert cards[0]["validation_curve"][-1]["score"] == cards[1]["validation_curve"][-1]["score"]
+    assert cards[0]["imitation"]["loss"] == cards[1]["imitation"]["loss"]
+    weights = [load_any_model(tmp_path / name / "model.zip").policy.state_dict() for name in ("a", "b")]
+    assert all(torch.equal(weights[0][key], weights[1][key]) for key in weights[0])
+    other = train(parse_config(data | {"seed": 2}), tmp_path / "c")
+    assert other["imitation"]["loss"] != cards[0]["imitation"]["loss"]
+
+
 def test_model_card_names_files_relative_to_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
