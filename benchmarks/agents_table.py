@@ -121,7 +121,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=100, help="random instances per size")
     parser.add_argument("--samples", type=int, default=32, help="K of the sampling mode on Taillard")
-    parser.add_argument("--seeds", type=int, default=30, help="seeds of the stochastic plant")
+    parser.add_argument("--seeds", type=int, default=200, help="seeds of the stochastic plant")
     parser.add_argument("--throughput", action="store_true", help="also measure training steps/s")
     parser.add_argument("--skip", nargs="*", default=[], choices=["random", "taillard", "plant"])
     args = parser.parse_args()
