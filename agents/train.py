@@ -41,6 +41,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from twin.dispatching import rule_names
+from twin.envs.dispatch import RewardKind
 from twin.errors import Problem, ScenarioError, show
 from twin.scenario import _problems_from  # the scenario loader's error format
 from twin.yaml_safe import YamlError, read_yaml_file
@@ -129,9 +130,7 @@ class EnvConfig(_Strict):
 
     id: Literal["twin/Dispatch-v0"] = Field("twin/Dispatch-v0", description="Gymnasium id.")
     mode: Literal["job", "rule"] = Field("job", description="Action: the job to start, or the rule that picks it.")
-    reward: Literal["makespan", "tardiness", "tardiness_accrued", "throughput"] | None = Field(
-        None, description="Default: the env's."
-    )
+    reward: RewardKind | None = Field(None, description="Default: the env's.")
     max_queue: int | None = Field(None, ge=1, description="Candidate slots (default: the env's).")
     horizon: float | None = Field(None, gt=0, description="Shorter episodes of an open plant (time units).")
 

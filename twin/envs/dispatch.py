@@ -6,7 +6,7 @@ import math
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import gymnasium as gym
 import numpy as np
@@ -25,7 +25,7 @@ __all__ = ["DEFAULT_RULES", "REWARD_KINDS", "DispatchEnv", "Mode", "RewardKind"]
 
 Mode = Literal["job", "rule"]
 RewardKind = Literal["makespan", "tardiness", "tardiness_accrued", "throughput"]
-REWARD_KINDS: tuple[str, ...] = ("makespan", "tardiness", "tardiness_accrued", "throughput")
+REWARD_KINDS: tuple[str, ...] = get_args(RewardKind)
 
 DEFAULT_RULES: tuple[str, ...] = ("fifo", "spt", "lpt", "edd", "mwkr", "mopnr", "cr", "atc")
 """The rules an action may pick in ``mode="rule"``, in action order."""
