@@ -38,13 +38,15 @@ _BUSY, _SETUP, _IDLE = int(MachineState.BUSY), int(MachineState.SETUP), int(Mach
 
 
 class _TrackedPlant(Plant):
-    """A plant that counts, for rewards, the jobs completed and their total tardiness, and
-    knows the due dates of the jobs still in it (for the tardiness they have accrued)."""
+    """A plant that counts, for rewards, the jobs completed and their total tardiness and,
+    with ``track_open``, knows the due dates of the jobs still in it (for the tardiness they
+    have accrued; off by default, as it costs a little at every departure)."""
 
     completed = 0
     tardiness = 0.0
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, track_open: bool = False, **kwargs: Any) -> None:
+        self._track_open = track_open
         self._open_dues: dict[int, float] = {}
         self._known_jobs = 0
         super().__init__(*args, **kwargs)
@@ -58,14 +60,17 @@ class _TrackedPlant(Plant):
 
     def job_left(self, job: Job) -> None:
         super().job_left(job)
-        self._sync_open()
-        del self._open_dues[job.id]
+        if self._track_open:
+            self._sync_open()
+            del self._open_dues[job.id]
         if job.step == len(job.plan):  # complete, not scrapped
             self.completed += 1
             self.tardiness += max(0.0, self.env.now - job.due)
 
     def tardiness_accrued(self) -> float:
-        """The tardiness of the completed jobs plus how late the jobs in the plant are now."""
+        """The tardiness of the completed jobs plus how late the jobs in the plant are now
+        (needs ``track_open``)."""
+        assert self._track_open, "built without track_open"
         self._sync_open()
         now = self.env.now
         return self.tardiness + sum(now - due for due in self._open_dues.values() if due < now)
@@ -289,6 +294,7 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
             seed=plant_seed,
             dispatchers=dict.fromkeys(self.stations, defer),
             on_decision=self._on_decision,
+            track_open=self.reward_kind == "tardiness_accrued",
         )
         self._pending.clear()
         self._rule_cache.clear()
