@@ -225,6 +225,7 @@ def evaluate_scenario(
     Raises:
         ValueError: cpsat or a sampling model (they need a deterministic problem).
     """
+    from agents.training_set import rule_rollout
     from twin.envs.dispatch import DispatchEnv
 
     for spec in agents:
@@ -239,14 +240,8 @@ def evaluate_scenario(
             started = time.perf_counter()
             if spec.kind == "rule":
                 assert spec.rule is not None
-                env.reset(seed=seed)
-                decisions = 0
-                while True:
-                    action = env.rule_action(spec.rule) if env.station is not None else 0
-                    _, _, terminated, truncated, info = env.step(action)
-                    decisions += 1
-                    if terminated or truncated:
-                        break
+                steps = list(rule_rollout(env, spec.rule, seed))
+                info, decisions = steps[-1].info, len(steps)
             else:
                 info, decisions = run_policy(models[spec.method], env, seed)
             wall = time.perf_counter() - started

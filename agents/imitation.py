@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from agents.training_set import SampledDispatchEnv, Source
+from agents.training_set import SampledDispatchEnv, Source, rule_rollout
 
 __all__ = ["Demonstrations", "ImitationReport", "clone", "collect"]
 
@@ -69,19 +69,11 @@ def collect(
     env = SampledDispatchEnv(source, baseline=baseline, **env_kwargs)
     observations, masks, actions, returns = [], [], [], []
     for episode in range(episodes):
-        obs, _ = env.reset(seed=seed + episode)
-        rewards: list[float] = []
-        while True:
-            inner = env.env
-            action = inner.rule_action(rule) if inner.station is not None else 0
-            observations.append(obs)
-            masks.append(env.action_masks())
-            actions.append(action)
-            obs, reward, terminated, truncated, _ = env.step(np.int64(action))
-            rewards.append(float(reward))
-            if terminated or truncated:
-                break
-        returns.extend(_discounted(rewards, gamma))
+        steps = list(rule_rollout(env, rule, seed + episode))
+        observations += [step.observation for step in steps]
+        masks += [step.mask for step in steps]
+        actions += [step.action for step in steps]
+        returns.extend(_discounted([step.reward for step in steps], gamma))
     return Demonstrations(
         np.asarray(observations, dtype=np.float32),
         np.asarray(masks, dtype=bool),

@@ -18,9 +18,9 @@ episode's return becomes "how much better than the rule", positive when the agen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -30,7 +30,15 @@ from twin.envs.dispatch import DispatchEnv
 from twin.jobshop import JobShopInstance, generate_instance, load_instance
 from twin.scenario import Scenario, load_scenario
 
-__all__ = ["SampledDispatchEnv", "Source", "generator_source", "instances_source", "scenario_source"]
+__all__ = [
+    "RuleStep",
+    "SampledDispatchEnv",
+    "Source",
+    "generator_source",
+    "instances_source",
+    "rule_rollout",
+    "scenario_source",
+]
 
 Problem = Scenario | JobShopInstance
 Source = Callable[[np.random.Generator], tuple[Problem, int]]
@@ -126,19 +134,39 @@ class SampledDispatchEnv(gym.Env[np.ndarray, np.int64]):
         return self.env.action_masks()
 
 
+class RuleStep(NamedTuple):
+    """One decision of a rule's episode: what was seen, allowed and done, and what followed."""
+
+    observation: np.ndarray
+    mask: np.ndarray
+    action: int
+    reward: float
+    info: dict[str, Any]
+
+
+def rule_rollout(env: DispatchEnv | SampledDispatchEnv, rule: str, seed: int) -> Iterator[RuleStep]:
+    """Run one episode of ``env`` (reset with ``seed``) with ``rule`` deciding, step by step."""
+    obs, _ = env.reset(seed=seed)
+    dispatch = env.env if isinstance(env, SampledDispatchEnv) else env
+    while True:
+        action = dispatch.rule_action(rule) if dispatch.station is not None else 0
+        mask = env.action_masks()
+        following, reward, terminated, truncated, info = env.step(np.int64(action))
+        yield RuleStep(obs, mask, action, float(reward), info)
+        if terminated or truncated:
+            return
+        obs = following
+
+
 def _reward_curve(env: DispatchEnv, rule: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The cumulative reward of ``rule``'s episode against simulated time, from ``(0, 0)``
     (rewards between two decisions are taken as accrued linearly between them)."""
-    env.reset(seed=seed)
     times, totals, total = [0.0], [0.0], 0.0
-    while True:
-        action = env.rule_action(rule) if env.station is not None else 0
-        _, reward, terminated, truncated, info = env.step(action)
-        total += reward
-        if info["time"] == times[-1]:  # simultaneous decisions: one point per instant
+    for step in rule_rollout(env, rule, seed):
+        total += step.reward
+        if step.info["time"] == times[-1]:  # simultaneous decisions: one point per instant
             totals[-1] = total
         else:
-            times.append(float(info["time"]))
+            times.append(float(step.info["time"]))
             totals.append(total)
-        if terminated or truncated:
-            return np.asarray(times), np.asarray(totals)
+    return np.asarray(times), np.asarray(totals)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from agents.training_set import SampledDispatchEnv, generator_source, scenario_source
+from agents.training_set import SampledDispatchEnv, generator_source, rule_rollout, scenario_source
 from twin.envs.dispatch import DispatchEnv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,22 +14,14 @@ JOB_SHOP = ROOT / "scenarios" / "examples" / "job_shop.yaml"
 PLANT = {"reward": "tardiness_accrued", "horizon": 4000}
 
 
-def episode(env: SampledDispatchEnv | DispatchEnv, rule: str, seed: int) -> tuple[float, dict[str, object]]:
-    """The return of ``rule``'s episode and its last info."""
-    env.reset(seed=seed)
-    inner = env.env if isinstance(env, SampledDispatchEnv) else env
-    total = 0.0
-    while True:
-        action = inner.rule_action(rule) if inner.station is not None else 0
-        _, reward, terminated, truncated, info = env.step(np.int64(action))
-        total += reward
-        if terminated or truncated:
-            return total, info
+def episode(env: SampledDispatchEnv | DispatchEnv, rule: str, seed: int) -> float:
+    """The return of ``rule``'s episode."""
+    return sum(step.reward for step in rule_rollout(env, rule, seed))
 
 
 def test_the_baseline_rule_itself_scores_zero() -> None:
     env = SampledDispatchEnv(scenario_source(JOB_SHOP), baseline="atc", **PLANT)
-    total, _ = episode(env, "atc", seed=5)
+    total = episode(env, "atc", seed=5)
     assert total == pytest.approx(0.0, abs=1e-9)
 
 
@@ -46,9 +37,9 @@ def test_the_return_is_the_difference_to_the_baseline_rule(
     rule's on the same problem and seed: the baseline's run cancels, the difference remains."""
     with_baseline = SampledDispatchEnv(source, baseline=baseline, **kwargs)  # type: ignore[arg-type]
     plain = SampledDispatchEnv(source, **kwargs)  # type: ignore[arg-type]
-    relative, _ = episode(with_baseline, rule, seed=2)
-    own, _ = episode(plain, rule, seed=2)
-    reference, _ = episode(plain, baseline, seed=2)
+    relative = episode(with_baseline, rule, seed=2)
+    own = episode(plain, rule, seed=2)
+    reference = episode(plain, baseline, seed=2)
     assert own != pytest.approx(reference)
     assert relative == pytest.approx(own - reference)
 
