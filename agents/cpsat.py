@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from twin.jobshop import JobShopInstance, ScheduledOperation
+from twin.jobshop.instances import JobShopInstance
+from twin.jobshop.schedules import ScheduledOperation
 
 __all__ = ["CpsatResult", "solve"]
 

@@ -3,7 +3,7 @@
 The script reads top to bottom: settings in :class:`DesignRLConfig` (one line of doc per
 field), seeding in one place, training, then one deterministic episode whose final design is
 the agent's answer. Every design the env simulates goes through one shared
-:class:`~twin.design.DesignEvaluator`, so a design built twice (by any of the vectorised envs,
+:class:`~twin.studies.design.DesignEvaluator`, so a design built twice (by any of the vectorised envs,
 in any episode) is simulated once: with common random numbers its value is a pure function of
 the design.
 
@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from agents.design_search import Progress, SearchResult
-from twin.design import DesignEvaluator
 from twin.envs.design import DesignEnv, RewardMode
+from twin.studies.design import DesignEvaluator
 
 __all__ = ["DesignRLConfig", "rl_search"]
 

@@ -1,6 +1,6 @@
 """Design search over a scenario's ``design:`` section: exhaustive grid and Optuna (TPE).
 
-Both take a :class:`~twin.design.DesignEvaluator` (common random numbers, cached results,
+Both take a :class:`~twin.studies.design.DesignEvaluator` (common random numbers, cached results,
 runs written to the store) and return a :class:`SearchResult`: every design the method asked
 for, in order, and the best. ``evaluations`` counts the distinct designs a method needed,
 whether or not an evaluator shared between methods had simulated them already.
@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from twin.design import DesignEvaluator, DesignSpace, Evaluation, Values, pareto_front
 from twin.scenario import scenario_to_yaml
+from twin.studies.design import DesignEvaluator, DesignSpace, Evaluation, Values, pareto_front
 
 __all__ = ["SearchResult", "grid_search", "optuna_search", "study_name"]
 

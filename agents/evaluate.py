@@ -34,9 +34,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from twin.evaluation import RESULT_COLUMNS, SCHEDULE_COLUMNS, MethodOutcome, evaluate, rule_method
-from twin.experiment import confidence_interval
-from twin.jobshop import JobShopInstance, check_schedule, instance_to_scenario, schedule_from_log
+from twin.jobshop.evaluation import RESULT_COLUMNS, SCHEDULE_COLUMNS, MethodOutcome, evaluate, rule_method
+from twin.jobshop.instances import JobShopInstance, instance_to_scenario
+from twin.jobshop.schedules import check_schedule, schedule_from_log
+from twin.measure.stats import confidence_interval
 
 __all__ = [
     "AgentSpec",

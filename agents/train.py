@@ -43,8 +43,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from twin.dispatching import rule_names
 from twin.envs.dispatch import RewardKind
 from twin.errors import Problem, ScenarioError, show
-from twin.scenario import _problems_from  # the scenario loader's error format
-from twin.yaml_safe import YamlError, read_yaml_file
+from twin.scenario import problems_from
+from twin.scenario.yaml_safe import YamlError, read_yaml_file
 
 __all__ = [
     "ConfigError",
@@ -250,7 +250,7 @@ def parse_config(data: Any, base: Path = Path(".")) -> TrainConfig:
     try:
         config = TrainConfig.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_problems_from(error, data)) from None
+        raise ConfigError(problems_from(error, data)) from None
     problems = _cross_checks(config, base)
     if problems:
         raise ConfigError(problems)
@@ -305,7 +305,7 @@ class Case:
 
 def validation_cases(validation: ValidationConfig) -> list[Case]:
     """The fixed validation episodes of a config."""
-    from twin.jobshop import generate_instance, load_instance
+    from twin.jobshop.instances import generate_instance, load_instance
     from twin.scenario import load_scenario
 
     if validation.generator is not None:

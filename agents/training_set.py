@@ -27,7 +27,7 @@ import numpy as np
 
 from twin.dispatching import rule_names
 from twin.envs.dispatch import DispatchEnv
-from twin.jobshop import JobShopInstance, generate_instance, load_instance
+from twin.jobshop.instances import JobShopInstance, generate_instance, load_instance
 from twin.scenario import Scenario, load_scenario
 
 __all__ = [

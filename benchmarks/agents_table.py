@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from agents.evaluate import evaluate_instances, evaluate_scenario, parse_agent, summarize  # noqa: E402
-from twin.jobshop import generate_instance, load_bounds, load_instance  # noqa: E402
+from twin.jobshop.bounds import load_bounds  # noqa: E402
+from twin.jobshop.instances import generate_instance, load_instance  # noqa: E402
 from twin.scenario import load_scenario  # noqa: E402
 
 ZOO = ROOT / "agents" / "zoo"

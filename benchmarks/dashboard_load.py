@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 import twin  # noqa: E402
 from dashboard import data  # noqa: E402
 from twin.scenario import load_scenario  # noqa: E402
-from twin.store import write_run  # noqa: E402
+from twin.studies.store import write_run  # noqa: E402
 
 
 def build_store(root: Path, runs: int) -> None:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from agents.design_rl import DesignRLConfig, rl_search
 from agents.design_search import SearchResult, grid_search, optuna_search
-from twin.design import DesignEvaluator, DesignSpace
 from twin.scenario import load_scenario
+from twin.studies.design import DesignEvaluator, DesignSpace
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "scenarios" / "examples"
 

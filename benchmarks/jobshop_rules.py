@@ -36,7 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 from twin.dispatching import rule_names  # noqa: E402
 from twin.envs.dispatch import DispatchEnv  # noqa: E402
-from twin.jobshop import Perturbation, instance_to_scenario, load_bounds, load_instance, run_rule  # noqa: E402
+from twin.jobshop.bounds import load_bounds  # noqa: E402
+from twin.jobshop.instances import Perturbation, instance_to_scenario, load_instance  # noqa: E402
+from twin.jobshop.schedules import run_rule  # noqa: E402
 from twin.scenario import Scenario, load_scenario  # noqa: E402
 from twin.sim.plant import Plant  # noqa: E402
 

@@ -62,7 +62,7 @@ import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from twin.kpi import compute_kpis
+from twin.measure.kpi import compute_kpis
 from twin.scenario import Scenario, parse_scenario
 from twin.sim.plant import Plant
 

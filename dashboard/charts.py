@@ -1,12 +1,12 @@
 """Altair charts for managers: every chart has a title, axes in words with units, and the
-same colour for a machine state everywhere (:data:`twin.labels.STATE_COLORS`)."""
+same colour for a machine state everywhere (:data:`twin.measure.labels.STATE_COLORS`)."""
 
 from __future__ import annotations
 
 import altair as alt
 import pandas as pd
 
-from twin.labels import STATE_COLORS
+from twin.measure.labels import STATE_COLORS
 from twin.sim.log import MachineState
 
 __all__ = [

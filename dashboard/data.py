@@ -1,7 +1,7 @@
 """What the pages show, as plain functions over the scenario library and the run store.
 
 No Streamlit here (the pages cache these at the edge, see :mod:`dashboard.cache`) and no KPI
-arithmetic: numbers come from :mod:`twin.compare`, :mod:`twin.store`, :mod:`twin.timeline`
+arithmetic: numbers come from :mod:`twin.studies.compare`, :mod:`twin.studies.store`, :mod:`twin.measure.timeline`
 and :mod:`twin.evaluation`; this module only selects, joins and words them.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from twin.errors import ScenarioError
-from twin.labels import kpi_label
+from twin.measure.labels import kpi_label
 from twin.scenario import Scenario, load_scenario, load_warnings
 
 __all__ = [
@@ -213,7 +213,7 @@ def runs_table(root: Path) -> pd.DataFrame:
     """Every run of the store, newest first: ``run_id``, ``name`` (given name, or the
     scenario plus its overrides), ``scenario``, ``created``, ``replications``, ``sweep_id``,
     ``events`` (whether the event log is stored), ``path``."""
-    from twin.store import StoreError, list_runs
+    from twin.studies.store import StoreError, list_runs
 
     columns = ["run_id", "name", "scenario", "created", "replications", "sweep_id", "events", "time_unit", "path"]
     try:
@@ -237,9 +237,9 @@ def _run_name(row: Any) -> str:
 
 
 def compare_table(paths: list[Path], names: dict[str, str] | None = None) -> pd.DataFrame:
-    """:func:`twin.compare.compare` of ``paths`` (the first is the baseline), with the run's
+    """:func:`twin.studies.compare.compare` of ``paths`` (the first is the baseline), with the run's
     given name as ``label`` where it has one and the KPI in words as ``kpi_label``."""
-    from twin.compare import compare
+    from twin.studies.compare import compare
 
     table = compare(paths)
     if table.empty:
@@ -263,7 +263,7 @@ def compare_table(paths: list[Path], names: dict[str, str] | None = None) -> pd.
 def replication_table(paths: list[Path], kpis: list[str], labels: dict[str, str]) -> pd.DataFrame:
     """Per-replication values of ``kpis`` for the runs: ``run_id``, ``label``, ``replication``,
     ``kpi``, ``value`` (long format, for box plots)."""
-    from twin.store import load_kpis
+    from twin.studies.store import load_kpis
 
     frame = load_kpis(paths)
     if frame.empty:
@@ -377,7 +377,7 @@ def kpi_choices(table: pd.DataFrame) -> dict[str, str]:
 def cpsat_method(time_limit: float) -> Any:
     """CP-SAT (:mod:`agents.cpsat`) as a :data:`twin.evaluation.Method`."""
     from agents.cpsat import solve
-    from twin.evaluation import MethodOutcome
+    from twin.jobshop.evaluation import MethodOutcome
 
     def method(instance: Any, seed: int) -> MethodOutcome:
         solved = solve(instance, time_limit=time_limit, seed=seed)
@@ -417,8 +417,10 @@ def run_baselines(
 ) -> Path:
     """Evaluate ``rules`` (through the twin) and, with a time limit, CP-SAT on ``instances`` of
     ``folder`` and store the evaluation in ``root``; return its folder."""
-    from twin.evaluation import evaluate, rule_method, write_evaluation
-    from twin.jobshop import load_bounds, load_instance
+    from twin.jobshop.bounds import load_bounds
+    from twin.jobshop.evaluation import evaluate, rule_method
+    from twin.jobshop.instances import load_instance
+    from twin.studies.store import write_evaluation
 
     bounds_file = folder / "bounds.json"
     bounds = load_bounds(bounds_file) if bounds_file.is_file() else {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from twin.distributions import Constant, Distribution, Exponential
+from twin.scenario.distributions import Constant, Distribution, Exponential
 
 __all__ = [
     "availability",

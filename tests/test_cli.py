@@ -12,7 +12,7 @@ import pandas as pd
 import yaml
 
 import twin
-from twin.kpi import kpi_names
+from twin.measure.kpi import kpi_names
 
 SCENARIO = """\
 name: drill-line

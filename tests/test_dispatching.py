@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from twin.dispatching import FACTORIES, RULES, RuleContext, atc, make_rule, rule_names
-from twin.jobshop import read_instance, run_rule
+from twin.jobshop.instances import read_instance
+from twin.jobshop.schedules import run_rule
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pytest
 from pydantic import TypeAdapter
 from scipy import stats
 
-from twin.distributions import BLOCK, Constant, Distribution, Empirical, Exponential, Normal
+from twin.scenario.distributions import BLOCK, Constant, Distribution, Empirical, Exponential, Normal
 
 SPEC = TypeAdapter(Distribution)
 N = 200_000

@@ -7,18 +7,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from twin.evaluation import (
-    evaluate,
+from twin.jobshop.evaluation import evaluate, leaderboard, rule_method
+from twin.jobshop.instances import load_instance
+from twin.jobshop.schedules import ScheduledOperation, check_schedule
+from twin.studies.store import (
     find_evaluations,
-    leaderboard,
+    list_runs,
     load_results,
     load_schedules,
     read_evaluation,
-    rule_method,
     write_evaluation,
 )
-from twin.jobshop import ScheduledOperation, check_schedule, load_instance
-from twin.store import list_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 FT06 = load_instance(ROOT / "scenarios/jobshop/ft06.txt")

@@ -17,7 +17,7 @@ import pytest
 
 from tests.helpers import scenario
 from tests.sim.test_streams import random_line
-from twin.experiment import events_frame, run_replication, simulate
+from twin.measure.experiment import events_frame, run_replication, simulate
 from twin.scenario import parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # columns and of its KPIs.
 DIGEST_SCRIPT = """
 import hashlib, json, sys
-from twin.experiment import run_replication
+from twin.measure.experiment import run_replication
 from twin.scenario import parse_scenario
 data, runs = json.loads(sys.argv[1])
 out = []

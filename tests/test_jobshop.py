@@ -11,19 +11,17 @@ from typer.testing import CliRunner
 
 from twin.cli import app
 from twin.dispatching import rule_names
-from twin.jobshop import (
+from twin.jobshop.bounds import load_bounds
+from twin.jobshop.instances import (
     InstanceError,
     JobShopInstance,
-    ScheduledOperation,
-    check_schedule,
     generate_instance,
     instance_to_scenario,
-    load_bounds,
     load_instance,
     parse_instance,
     read_instance,
-    run_rule,
 )
+from twin.jobshop.schedules import ScheduledOperation, check_schedule, run_rule
 from twin.sim.plant import Plant
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from tests.helpers import run_plant, scenario
-from twin.experiment import run_replication
-from twin.kpi import compute_kpis, kpi_names, state_time, time_average
+from twin.measure.experiment import run_replication
+from twin.measure.kpi import compute_kpis, kpi_names, state_time, time_average
 from twin.sim.log import MachineState
 
 

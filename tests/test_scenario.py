@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import yaml
 
-from twin.distributions import Constant, Exponential
 from twin.scenario import (
     Scenario,
     apply_overrides,
@@ -19,6 +18,7 @@ from twin.scenario import (
     parse_scenario,
     scenario_to_yaml,
 )
+from twin.scenario.distributions import Constant, Exponential
 
 MINIMAL: dict[str, Any] = {
     "name": "minimal",

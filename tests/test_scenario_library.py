@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from twin.errors import ScenarioError
-from twin.experiment import run_replication
-from twin.kpi import STATE_KPIS
+from twin.measure.experiment import run_replication
+from twin.measure.kpi import STATE_KPIS
 from twin.scenario import Scenario, load_scenario, load_warnings
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

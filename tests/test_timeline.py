@@ -7,8 +7,16 @@ import pytest
 
 import twin
 from tests.helpers import scenario
-from twin.kpi import STATE_KPIS
-from twin.timeline import buffer_levels, lead_times, operations, state_intervals, state_shares, step_average, wip_levels
+from twin.measure.kpi import STATE_KPIS
+from twin.measure.timeline import (
+    buffer_levels,
+    lead_times,
+    operations,
+    state_intervals,
+    state_shares,
+    step_average,
+    wip_levels,
+)
 
 
 def test_step_average_of_a_hand_drawn_step_function() -> None:

@@ -9,8 +9,9 @@ import pytest
 from tests.helpers import scenario
 from twin.errors import ScenarioError
 from twin.scenario import load_scenario
-from twin.store import find_runs, read_meta
-from twin.whatif import run_whatif, scale_distribution, whatif_overrides
+from twin.scenario.distributions import scale_distribution
+from twin.studies.store import find_runs, read_meta
+from twin.studies.whatif import run_whatif, whatif_overrides
 
 
 @pytest.mark.parametrize(

@@ -5,17 +5,55 @@
 >>> result = twin.simulate(scenario, replications=2)
 >>> sorted(result.summary().columns)
 ['ci_high', 'ci_low', 'mean']
+
+The names below are the public API (docs/architecture.md, "Python API"). Those that need the
+statistics stack (pandas, scipy) are loaded on first use, so ``import twin`` and the commands
+that only read a scenario stay fast.
 """
 
-from twin.compare import compare
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from twin.envs import register_envs
 from twin.errors import ScenarioError
-from twin.experiment import Result, simulate
 from twin.scenario import Scenario, load_scenario
-from twin.sweep import sweep
 
-__all__ = ["Result", "Scenario", "ScenarioError", "__version__", "compare", "load_scenario", "simulate", "sweep"]
+if TYPE_CHECKING:
+    from twin.measure.experiment import Result, simulate
+    from twin.studies import store
+    from twin.studies.compare import compare
+    from twin.studies.sweep import sweep
+
+__all__ = [
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "compare",
+    "load_scenario",
+    "simulate",
+    "store",
+    "sweep",
+]
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "Result": ("twin.measure.experiment", "Result"),
+    "simulate": ("twin.measure.experiment", "simulate"),
+    "sweep": ("twin.studies.sweep", "sweep"),
+    "compare": ("twin.studies.compare", "compare"),
+    "store": ("twin.studies.store", None),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'twin' has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    value = import_module(module) if attribute is None else getattr(import_module(module), attribute)
+    globals()[name] = value
+    return value
+
 
 register_envs()

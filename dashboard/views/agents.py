@@ -7,7 +7,8 @@ import streamlit as st
 
 from dashboard import charts, data
 from twin.dispatching import rule_names
-from twin.evaluation import find_evaluations, leaderboard, load_results, load_schedules, read_evaluation
+from twin.jobshop.evaluation import leaderboard
+from twin.studies.store import find_evaluations, load_results, load_schedules, read_evaluation
 
 config = data.settings()
 st.title("Agents")

@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import cache, charts, data
-from twin.timeline import buffer_levels, lead_times, operations, state_intervals, state_shares, wip_levels
+from twin.measure.timeline import buffer_levels, lead_times, operations, state_intervals, state_shares, wip_levels
 
 MAX_BARS = 4000  # Gantt bars drawn at most: browsers slow down with more; a longer window asks to be narrowed.
 

@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import cache, data
 from twin.dispatching import rule_names
 from twin.errors import ScenarioError
-from twin.whatif import run_whatif, whatif_overrides
+from twin.studies.whatif import run_whatif, whatif_overrides
 
 config = data.settings()
 st.title("What-if")

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from agents.cpsat import solve
-from twin.jobshop import JobShopInstance, check_schedule, load_instance
+from twin.jobshop.instances import JobShopInstance, load_instance
+from twin.jobshop.schedules import check_schedule
 
 JOBSHOP = Path(__file__).resolve().parents[2] / "scenarios" / "jobshop"
 

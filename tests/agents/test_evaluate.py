@@ -14,9 +14,11 @@ from agents.evaluate import evaluate_instances, evaluate_scenario, load_any_mode
 from agents.policies import CandidatePolicy
 from twin.cli import app
 from twin.envs.dispatch import DispatchEnv
-from twin.evaluation import RESULT_COLUMNS, find_evaluations, leaderboard, load_results
-from twin.jobshop import check_schedule, generate_instance, instance_to_scenario, load_instance, schedule_from_log
+from twin.jobshop.evaluation import RESULT_COLUMNS, leaderboard
+from twin.jobshop.instances import generate_instance, instance_to_scenario, load_instance
+from twin.jobshop.schedules import check_schedule, schedule_from_log
 from twin.scenario import load_scenario
+from twin.studies.store import find_evaluations, load_results
 
 ROOT = Path(__file__).resolve().parents[2]
 FT06 = ROOT / "scenarios" / "jobshop" / "ft06.txt"

@@ -13,7 +13,8 @@ from agents.evaluate import load_any_model, run_policy
 from twin.cli import app
 from twin.envs.dispatch import DispatchEnv
 from twin.envs.vector import make_vec_env
-from twin.jobshop import ScheduledOperation, check_schedule, load_instance
+from twin.jobshop.instances import load_instance
+from twin.jobshop.schedules import ScheduledOperation, check_schedule
 
 JOBSHOP = Path(__file__).resolve().parents[2] / "scenarios" / "jobshop"
 FT06 = JOBSHOP / "ft06.txt"

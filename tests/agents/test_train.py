@@ -69,7 +69,8 @@ def test_imitation_clones_the_rule_before_rl(tmp_path: Path) -> None:
     """After cloning mwkr, the untrained-by-RL policy (step 0 of the curve) schedules the
     validation instances as mwkr does, and the card reports how well it learned."""
     from agents.train import validation_cases
-    from twin.jobshop import instance_to_scenario, run_rule
+    from twin.jobshop.instances import instance_to_scenario
+    from twin.jobshop.schedules import run_rule
 
     data = TINY | {
         "train": {"generator": {"jobs": 8, "machines": 4}},

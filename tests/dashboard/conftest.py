@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from twin.evaluation import evaluate, rule_method, write_evaluation
-from twin.jobshop import load_instance
+from twin.jobshop.evaluation import evaluate, rule_method
+from twin.jobshop.instances import load_instance
 from twin.scenario import parse_scenario
-from twin.sweep import run_sweep
-from twin.whatif import run_whatif
+from twin.studies.store import write_evaluation
+from twin.studies.sweep import run_sweep
+from twin.studies.whatif import run_whatif
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from tests.dashboard.conftest import ROOT, fill_store
-from twin.compare import compare
-from twin.store import find_runs, read_meta
+from twin.studies.compare import compare
+from twin.studies.store import find_runs, read_meta
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [

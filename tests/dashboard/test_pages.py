@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from tests.dashboard.conftest import ROOT
 from twin.errors import ScenarioError
 from twin.scenario import load_scenario
-from twin.store import find_runs, read_meta
+from twin.studies.store import find_runs, read_meta
 
 APP = str(ROOT / "dashboard/app.py")
 PAGES = ["views/scenarios.py", "views/whatif.py", "views/compare.py", "views/run_detail.py", "views/agents.py"]
@@ -84,8 +84,8 @@ def test_compare_page_shows_kpis_in_words_and_a_sweep(filled: Path) -> None:
 
 
 def test_run_detail_draws_a_whole_job_shop_schedule(settings: Path) -> None:
-    from twin.jobshop import read_instance
-    from twin.whatif import run_whatif
+    from twin.jobshop.instances import read_instance
+    from twin.studies.whatif import run_whatif
 
     run_whatif(read_instance(ROOT / "scenarios/jobshop/ft06.txt", "mwkr"), {}, settings, "ft06 by mwkr")
     app = open_page("views/run_detail.py")

@@ -11,9 +11,9 @@ from gymnasium.utils.env_checker import check_env as gymnasium_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import twin  # noqa: F401  (registers the env ids)
-from twin.design import DesignEvaluator, DesignSpace
 from twin.envs.design import DesignEnv
 from twin.scenario import Scenario
+from twin.studies.design import DesignEvaluator, DesignSpace
 
 from .conftest import EXAMPLES
 

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from twin.cli import app
-from twin.design import DesignSpace
 from twin.scenario import load_scenario
-from twin.store import find_runs, read_meta
+from twin.studies.design import DesignSpace
+from twin.studies.store import find_runs, read_meta
 
 runner = CliRunner()
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from agents.design_search import SearchResult, grid_search, optuna_search
-from twin.design import DesignEvaluator, DesignSpace
 from twin.scenario import Scenario, load_scenario
+from twin.studies.design import DesignEvaluator, DesignSpace
 
 from .conftest import EXAMPLES
 

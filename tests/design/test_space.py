@@ -7,9 +7,9 @@ import math
 import pytest
 import yaml
 
-from twin.design import DesignEvaluator, DesignSpace, Evaluation, pareto_front
 from twin.errors import ScenarioError
 from twin.scenario import Scenario, load_scenario, parse_scenario
+from twin.studies.design import DesignEvaluator, DesignSpace, Evaluation, pareto_front
 
 from .conftest import EXAMPLES
 

@@ -15,8 +15,9 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 import twin  # noqa: F401  (registers the env ids)
 from twin.dispatching import rule_names
 from twin.envs.dispatch import DispatchEnv
-from twin.jobshop import check_schedule, load_instance, read_instance, run_rule, schedule_from_log
-from twin.kpi import compute_kpis
+from twin.jobshop.instances import load_instance, read_instance
+from twin.jobshop.schedules import check_schedule, run_rule, schedule_from_log
+from twin.measure.kpi import compute_kpis
 from twin.scenario import load_scenario
 from twin.sim.plant import Plant
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from twin.dispatching import rule_names
-from twin.kpi import STATE_KPIS, compute_kpis
+from twin.measure.kpi import STATE_KPIS, compute_kpis
 from twin.scenario import Scenario, parse_scenario
 from twin.sim.log import JobEvent, MachineState
 from twin.sim.operators import shift_changes

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import busy_intervals, job_records, run_plant, scenario, state_fractions, state_intervals
-from twin.experiment import run_replication
+from twin.measure.experiment import run_replication
 from twin.scenario import OperatorPool as PoolSpec
 from twin.sim.log import JobEvent, MachineState
 from twin.sim.operators import shift_changes

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import job_records, run_plant, scenario, state_fractions, state_intervals
-from twin.experiment import run_replication
+from twin.measure.experiment import run_replication
 from twin.sim.log import JobEvent, MachineState
 
 BUSY, IDLE, BLOCKED = MachineState.BUSY, MachineState.IDLE, MachineState.BLOCKED

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import job_records, run_plant, scenario, state_intervals
-from twin.experiment import run_replication
+from twin.measure.experiment import run_replication
 from twin.sim.log import JobEvent, MachineState
 
 BUSY, IDLE, BLOCKED, DOWN = MachineState.BUSY, MachineState.IDLE, MachineState.BLOCKED, MachineState.DOWN

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import job_records, run_plant, scenario
-from twin.experiment import run_replication
+from twin.measure.experiment import run_replication
 from twin.sim.log import JobEvent
 
 

@@ -10,9 +10,10 @@ from typer.testing import CliRunner
 
 import twin
 from twin.cli import app
-from twin.compare import compare, difference
+from twin.measure.stats import difference
 from twin.scenario import Scenario, parse_scenario
-from twin.store import StoreError, write_run
+from twin.studies.compare import compare
+from twin.studies.store import StoreError, write_run
 
 
 def small_queue(process_mean: float) -> Scenario:

@@ -15,8 +15,8 @@ import pytest
 
 from twin.errors import ScenarioError
 from twin.scenario import Scenario
-from twin.store import find_runs, list_runs, load_kpis
-from twin.sweep import parse_vary, plan_points, run_sweep
+from twin.studies.store import find_runs, list_runs, load_kpis
+from twin.studies.sweep import parse_vary, plan_points, run_sweep
 
 
 def test_factorial_and_zipped_plans() -> None:

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from twin.cli import app
 from twin.scenario import parse_scenario
-from twin.warmup import moving_average, mser, welch
+from twin.studies.warmup import moving_average, mser, welch
 
 
 def test_mser_cuts_an_initial_ramp() -> None:

@@ -72,7 +72,7 @@ def _seeds(text: str) -> list[int]:
 
 
 def _bounds(files: list[Path], bounds: Path | None) -> dict[str, float]:
-    from twin.jobshop import load_bounds
+    from twin.jobshop.bounds import load_bounds
 
     paths = [bounds] if bounds else sorted({file.parent / "bounds.json" for file in files})
     found: dict[str, float] = {}
@@ -109,8 +109,8 @@ def evaluate(
 ) -> None:
     """Score agents on job-shop instances or a stochastic scenario: KPI mean, CI, gap, difference to the best rule."""
     from agents.evaluate import evaluate_instances, evaluate_scenario, parse_agent, summarize
-    from twin.jobshop import InstanceError, generate_instance, load_instance
-    from twin.kpi import kpi_names
+    from twin.jobshop.instances import InstanceError, generate_instance, load_instance
+    from twin.measure.kpi import kpi_names
 
     problems: list[str] = []
     specs = []
@@ -172,7 +172,7 @@ def evaluate(
     summary = summarize(results)
     folder = None
     if store is not None:
-        from twin.evaluation import write_evaluation
+        from twin.studies.store import write_evaluation
 
         extra = {
             "agents": [s.method for s in specs],

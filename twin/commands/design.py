@@ -17,7 +17,7 @@ from twin.errors import ScenarioError
 
 if TYPE_CHECKING:
     from agents.design_search import SearchResult
-    from twin.design import DesignEvaluator, DesignSpace, Evaluation
+    from twin.studies.design import DesignEvaluator, DesignSpace, Evaluation
 
 __all__ = ["optimize"]
 
@@ -27,7 +27,7 @@ SHOWN = 5
 
 
 def _space_or_fail(scenario: Any) -> DesignSpace:
-    from twin.design import DesignSpace
+    from twin.studies.design import DesignSpace
 
     try:
         space = DesignSpace.of(scenario)
@@ -138,7 +138,7 @@ def optimize(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
 ) -> None:
     """Search the scenario's design space: best designs and the throughput-versus-cost Pareto front."""
-    from twin.design import DesignEvaluator, plot_pareto
+    from twin.studies.design import DesignEvaluator, plot_pareto
 
     scenario = read_scenario(file, overrides)
     problems = []

@@ -11,19 +11,10 @@ import typer
 
 from twin.commands.common import fail
 from twin.dispatching import rule_names
-from twin.jobshop import (
-    InstanceError,
-    JobShopInstance,
-    Perturbation,
-    ScheduledOperation,
-    check_schedule,
-    instance_to_scenario,
-    load_bounds,
-    load_instance,
-    plot_gantt,
-    run_rule,
-    schedule_from_log,
-)
+from twin.jobshop.bounds import load_bounds
+from twin.jobshop.gantt import plot_gantt
+from twin.jobshop.instances import InstanceError, JobShopInstance, Perturbation, instance_to_scenario, load_instance
+from twin.jobshop.schedules import ScheduledOperation, check_schedule, run_rule, schedule_from_log
 
 __all__ = ["jobshop"]
 

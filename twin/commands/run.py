@@ -14,8 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from twin.commands.common import Overrides, ScenarioFile, err, fail, read_scenario, stdout_console, warn
-from twin.experiment import Result, simulate
-from twin.labels import kpi_label
+from twin.measure.experiment import Result, simulate
+from twin.measure.labels import kpi_label
 from twin.scenario import Scenario, parse_override
 from twin.sim.plant import SimulationStalled
 
@@ -97,14 +97,14 @@ def run(
         fail([f"{file}: {stalled}"])
     wall = time.perf_counter() - started
     if out is not None:
-        from twin.store import write_run
+        from twin.studies.store import write_run
 
         where = write_run(
             result, out, dict(parse_override(o) for o in overrides or ()), events=events, wall_time_s=wall
         )
         typer.echo(f"run written to {where}", err=True)
     if plot is not None:
-        from twin.plots import plot_run
+        from twin.measure.plots import plot_run
 
         typer.echo(f"plot written to {plot_run(result, plot)}", err=True)
     if as_json:

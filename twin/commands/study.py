@@ -14,8 +14,8 @@ from rich.table import Table
 
 from twin.commands.common import Overrides, ScenarioFile, err, fail, read_scenario, stdout_console, warn
 from twin.errors import ScenarioError
-from twin.executors import Engine
-from twin.labels import kpi_label
+from twin.measure.executors import Engine
+from twin.measure.labels import kpi_label
 
 __all__ = ["compare", "sweep", "warmup"]
 
@@ -58,7 +58,7 @@ def sweep(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
 ) -> None:
     """Run a scenario at every combination of values, with common random numbers."""
-    from twin.sweep import parse_vary, plan_points, run_sweep
+    from twin.studies.sweep import parse_vary, plan_points, run_sweep
 
     scenario = read_scenario(file, overrides)
     chosen = _engine(engine, address)
@@ -119,8 +119,8 @@ def compare(
     plot: Annotated[Path | None, typer.Option(help="Write a PNG of the main KPIs with 95% CI error bars.")] = None,
 ) -> None:
     """KPIs of runs side by side: difference to the first, paired 95% CI, significance (*)."""
-    from twin.compare import compare as compare_runs
-    from twin.store import StoreError
+    from twin.studies.compare import compare as compare_runs
+    from twin.studies.store import StoreError
 
     if plot is not None and not plot.parent.is_dir():
         fail([f"--plot: folder does not exist (got {plot.parent})"])
@@ -129,7 +129,7 @@ def compare(
     except StoreError as error:
         fail([str(error)])
     if plot is not None:
-        from twin.plots import plot_comparison
+        from twin.measure.plots import plot_comparison
 
         typer.echo(f"plot written to {plot_comparison(table, MAIN_KPIS, plot)}", err=True)
     if as_json:
@@ -187,7 +187,7 @@ def warmup(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
 ) -> None:
     """Welch's method: plot WIP over time averaged over replications, suggest a warm-up."""
-    from twin.warmup import plot_warmup, welch
+    from twin.studies.warmup import plot_warmup, welch
 
     scenario = read_scenario(file, overrides)
     target = plot or Path(f"{scenario.name}-warmup.png")

@@ -9,8 +9,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from twin.design import DesignEvaluator, DesignSpace, Evaluation, Values
 from twin.scenario import Scenario, load_scenario
+from twin.studies.design import DesignEvaluator, DesignSpace, Evaluation, Values
 
 __all__ = ["DesignEnv", "RewardMode"]
 
@@ -65,7 +65,7 @@ class DesignEnv(gym.Env[np.ndarray, np.int64]):
 
     ## Simulation
 
-    Designs are simulated by a :class:`~twin.design.DesignEvaluator`: the scenario's
+    Designs are simulated by a :class:`~twin.studies.design.DesignEvaluator`: the scenario's
     replications (or ``replications``) with one seed (the scenario's, or ``seed``), so designs
     are compared with common random numbers, and a design's value is deterministic. Results
     are cached, so an agent that builds a design again pays nothing; pass one ``evaluator`` to

@@ -13,8 +13,8 @@ import numpy as np
 from gymnasium import spaces
 
 from twin.dispatching import Rule, RuleContext, make_rule, rule_names
-from twin.jobshop import JobShopInstance, instance_to_scenario, read_instance
-from twin.kpi import compute_kpis
+from twin.jobshop.instances import JobShopInstance, instance_to_scenario, read_instance
+from twin.measure.kpi import compute_kpis
 from twin.scenario import Scenario, load_scenario
 from twin.sim.job import Job
 from twin.sim.log import MachineState
@@ -151,7 +151,7 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
 
     Terminated when every job of a scenario without horizon has left the plant; truncated
     when the simulation reaches the scenario's horizon. ``info`` then carries ``kpis`` (the
-    KPIs of :mod:`twin.kpi` over ``[warmup, end]``) and, without horizon, ``makespan``. A
+    KPIs of :mod:`twin.measure.kpi` over ``[warmup, end]``) and, without horizon, ``makespan``. A
     scenario in which no decision ever arises has a one-step episode whose action is ignored.
 
     ## Decisions

@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-from twin.jobshop import JobShopInstance
+from twin.jobshop.instances import JobShopInstance
 from twin.scenario import Scenario
 
 __all__ = ["make_vec_env"]

@@ -2,7 +2,7 @@
 
 The model appends to typed ``array`` columns (17 bytes a job record, 13 a state record) rather
 than Python objects, so a 50-station line moving 100,000 jobs fits in a few hundred MB.
-KPIs (``twin.kpi``) are pure functions of this log; :meth:`EventLog.columns` hands them numpy
+KPIs (``twin.measure.kpi``) are pure functions of this log; :meth:`EventLog.columns` hands them numpy
 views without copying.
 """
 

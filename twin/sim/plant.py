@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping
 from simpy import Environment, Event, Timeout
 
 from twin.dispatching import RuleContext, make_rule
-from twin.distributions import Sampler
 from twin.scenario import Order, Product, Scenario
 from twin.scenario import Station as StationSpec
+from twin.scenario.distributions import Sampler
 from twin.sim.job import Job, Step
 from twin.sim.log import EventLog, JobEvent
 from twin.sim.operators import OperatorPool

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from simpy import Environment, Timeout
 
-from twin.distributions import Sampler
+from twin.scenario.distributions import Sampler
 from twin.sim.job import Job
 from twin.sim.log import EventLog, JobEvent, MachineState
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from twin.experiment import Result
-from twin.kpi import STATE_KPIS
-from twin.labels import STATE_COLORS, kpi_label
+from twin.measure.experiment import Result
+from twin.measure.kpi import STATE_KPIS
+from twin.measure.labels import STATE_COLORS, kpi_label
 from twin.sim.log import MachineState
 
 __all__ = ["plot_comparison", "plot_run"]
@@ -65,7 +65,7 @@ def plot_run(result: Result, path: str | Path) -> Path:
 
 
 def plot_comparison(table: pd.DataFrame, kpis: tuple[str, ...], path: str | Path) -> Path:
-    """Bars of each run's mean with 95% CI error bars, one panel per KPI (a `twin.compare` table)."""
+    """Bars of each run's mean with 95% CI error bars, one panel per KPI (a `twin.studies.compare` table)."""
     import matplotlib
 
     matplotlib.use("Agg")

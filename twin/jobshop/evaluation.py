@@ -1,8 +1,8 @@
-"""Evaluations of scheduling methods on job-shop instances, stored beside the runs.
+"""Evaluations of scheduling methods on job-shop instances, and their leaderboard.
 
-An evaluation scores methods (dispatching rules, CP-SAT, trained agents) on instances and is
-stored in a run store as ``<store>/evaluations/<evaluation_id>/``, written into a hidden
-temporary folder and renamed into place when complete (like a run):
+An evaluation scores methods (dispatching rules, CP-SAT, trained agents) on instances. It is
+stored in a run store as ``<store>/evaluations/<evaluation_id>/`` by
+:func:`twin.studies.store.write_evaluation`:
 
 - ``evaluation.json``: ``evaluation_id``, ``name``, ``created`` (ISO time), ``methods`` and
   ``instances`` (lists of names), and anything the writer adds (settings, versions).
@@ -34,40 +34,18 @@ run: it has no ``meta.json``.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from twin.experiment import confidence_interval
-from twin.jobshop import JobShopInstance, ScheduledOperation, instance_to_scenario, run_rule
-from twin.store import new_run_id
+from twin.jobshop.instances import JobShopInstance, instance_to_scenario
+from twin.jobshop.schedules import ScheduledOperation, run_rule
+from twin.measure.stats import confidence_interval
 
-__all__ = [
-    "EVALUATIONS",
-    "RESULT_COLUMNS",
-    "SCHEDULE_COLUMNS",
-    "MethodOutcome",
-    "evaluate",
-    "find_evaluations",
-    "leaderboard",
-    "load_results",
-    "load_schedules",
-    "read_evaluation",
-    "rule_method",
-    "write_evaluation",
-]
-
-EVALUATIONS = "evaluations"
-"""Folder of a run store that holds the evaluations."""
+__all__ = ["RESULT_COLUMNS", "SCHEDULE_COLUMNS", "Method", "MethodOutcome", "evaluate", "leaderboard", "rule_method"]
 
 RESULT_COLUMNS = (
     "method",
@@ -175,90 +153,6 @@ def evaluate(
         pd.DataFrame(results, columns=list(RESULT_COLUMNS)),
         pd.DataFrame(schedules, columns=list(SCHEDULE_COLUMNS)),
     )
-
-
-def write_evaluation(
-    results: pd.DataFrame,
-    schedules: pd.DataFrame,
-    root: str | Path,
-    name: str | None = None,
-    extra: Mapping[str, Any] | None = None,
-) -> Path:
-    """Store an evaluation in the run store ``root`` and return its folder.
-
-    Args:
-        name: a label for people (default: the evaluation id).
-        extra: more fields for evaluation.json (settings, versions).
-
-    Raises:
-        ValueError: a table lacks some of its columns (named in the message).
-    """
-    for label, table, columns in (("results", results, RESULT_COLUMNS), ("schedules", schedules, SCHEDULE_COLUMNS)):
-        missing = [c for c in columns if c not in table.columns]
-        if missing:
-            raise ValueError(f"{label} table lacks columns {missing} (got {list(table.columns)})")
-    folder = Path(root) / EVALUATIONS
-    folder.mkdir(parents=True, exist_ok=True)
-    evaluation_id = new_run_id(name or "evaluation")
-    temporary = folder / f".{evaluation_id}.partial"
-    temporary.mkdir()
-    try:
-        meta = {
-            "evaluation_id": evaluation_id,
-            "name": name or evaluation_id,
-            "created": datetime.now(UTC).isoformat(),
-            "methods": list(dict.fromkeys(results["method"])),
-            "instances": list(dict.fromkeys(results["instance"])),
-            **(extra or {}),
-        }
-        (temporary / "evaluation.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        results.to_parquet(temporary / "results.parquet", index=False)
-        schedules.to_parquet(temporary / "schedules.parquet", index=False)
-        final = folder / evaluation_id
-        os.replace(temporary, final)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
-    return final
-
-
-def find_evaluations(root: str | Path) -> list[Path]:
-    """Complete evaluation folders of the run store ``root``, oldest first."""
-    folder = Path(root) / EVALUATIONS
-    if not folder.is_dir():
-        return []
-    found = [
-        path.parent
-        for path in folder.glob("*/evaluation.json")
-        if not path.parent.name.startswith(".") and (path.parent / "results.parquet").is_file()
-    ]
-    return sorted(found, key=lambda path: (read_evaluation(path).get("created", ""), path.name))
-
-
-def read_evaluation(folder: Path) -> dict[str, Any]:
-    """The evaluation.json of an evaluation folder."""
-    meta: dict[str, Any] = json.loads((folder / "evaluation.json").read_text(encoding="utf-8"))
-    return meta
-
-
-def load_results(folders: Sequence[Path]) -> pd.DataFrame:
-    """The results tables of ``folders`` as one, with an ``evaluation`` column (the folder name)."""
-    frames = []
-    for folder in folders:
-        frame = pd.read_parquet(folder / "results.parquet")
-        frame.insert(0, "evaluation", folder.name)
-        frames.append(frame)
-    if not frames:
-        return pd.DataFrame(columns=["evaluation", *RESULT_COLUMNS])
-    return pd.concat(frames, ignore_index=True)
-
-
-def load_schedules(folder: Path, instance: str, seed: int | None = None) -> pd.DataFrame:
-    """The schedules of one instance (every method) in an evaluation; one seed, or all."""
-    filters: list[tuple[str, str, Any]] = [("instance", "==", instance)]
-    if seed is not None:
-        filters.append(("seed", "==", seed))
-    return pd.read_parquet(folder / "schedules.parquet", filters=filters)
 
 
 def leaderboard(results: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:

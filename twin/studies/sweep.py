@@ -27,10 +27,10 @@ from typing import Any
 import pandas as pd
 
 from twin.errors import Problem, ScenarioError, show
-from twin.executors import Engine, make_executor
-from twin.experiment import Replication, Result, result_of, run_replication
+from twin.measure.executors import Engine, make_executor
+from twin.measure.experiment import Replication, Result, result_of, run_replication
 from twin.scenario import Scenario, apply_overrides, parse_override, parse_scenario, scenario_to_yaml
-from twin.store import is_run, new_run_id, write_json_atomic, write_run
+from twin.studies.store import find_sweeps, is_run, new_run_id, read_sweep, write_run, write_sweep
 
 __all__ = ["SweepPoint", "SweepResult", "parse_vary", "plan_points", "run_sweep", "sweep"]
 
@@ -137,10 +137,10 @@ def _plan_key(base: Scenario, vary: Mapping[str, list[Any]], zipped: bool, repli
 def _find_unfinished(root: Path, key: str) -> Path | None:
     """The newest sweep folder under ``root`` planned with ``key``."""
     plans = []
-    for path in root.glob("*/sweep.json"):
-        plan = json.loads(path.read_text(encoding="utf-8"))
+    for folder in find_sweeps(root):
+        plan = read_sweep(folder)
         if plan.get("plan_key") == key:
-            plans.append((plan["created"], path.parent))
+            plans.append((plan["created"], folder))
     return max(plans)[1] if plans else None
 
 
@@ -196,7 +196,6 @@ def run_sweep(
         if folder is None:
             sweep_id = new_run_id(f"{base.name}-sweep")
             folder = Path(root) / sweep_id
-            folder.mkdir(parents=True)
             new_plan = {
                 "sweep_id": sweep_id,
                 "scenario": base.name,
@@ -211,9 +210,9 @@ def run_sweep(
                     {"index": i, "overrides": p, "run_id": f"{sweep_id}-p{i:03d}"} for i, p in enumerate(points)
                 ],
             }
-            write_json_atomic(folder / "sweep.json", new_plan)
+            write_sweep(folder, new_plan)
             (folder / "scenario.yaml").write_text(scenario_to_yaml(base), encoding="utf-8")
-    plan: dict[str, Any] | None = json.loads((folder / "sweep.json").read_text()) if folder is not None else None
+    plan = read_sweep(folder) if folder is not None else None
     run_ids = [p["run_id"] for p in plan["points"]] if plan else [f"p{i:03d}" for i in range(len(points))]
     finished = {child.name for child in folder.iterdir() if is_run(child)} if folder is not None else set()
 
@@ -248,7 +247,7 @@ def run_sweep(
     if folder is not None and plan is not None:
         for leftover in folder.glob(".*.partial"):
             shutil.rmtree(leftover, ignore_errors=True)
-        write_json_atomic(folder / "sweep.json", {**plan, "status": "complete"})
+        write_sweep(folder, {**plan, "status": "complete"})
     return SweepResult([SweepPoint(i, points[i], run_ids[i], results[i]) for i in range(len(points))], folder)
 
 

@@ -1,6 +1,6 @@
 """Time series and intervals from an event table, for charts of one run.
 
-Every function takes the table :func:`twin.experiment.events_frame` makes (and a run's
+Every function takes the table :func:`twin.measure.experiment.events_frame` makes (and a run's
 ``events.parquet`` holds): columns ``replication``, ``time``, ``event``, ``job``, ``product``,
 ``station``, ``machine``, ``state``, time-ordered within each replication. Functions that
 describe one replication expect the rows of one replication (select them first, e.g. with
@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from twin.kpi import STATE_KPIS
+from twin.measure.kpi import STATE_KPIS
 
 __all__ = [
     "buffer_levels",
@@ -105,7 +105,7 @@ def buffer_levels(events: pd.DataFrame, edges: np.ndarray, stations: Sequence[st
     replication: ``station``, ``start``, ``end``, ``level``.
 
     A job enters the buffer at its ENTER record and leaves it at the next SETUP or START
-    record of its visit (whichever comes first), as in :mod:`twin.kpi`.
+    record of its visit (whichever comes first), as in :mod:`twin.measure.kpi`.
     """
     visits = events.loc[events["event"].isin(("ENTER", "SETUP", "START")), ["job", "station", "event", "time"]]
     visits = visits.sort_values("job", kind="stable")

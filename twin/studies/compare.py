@@ -18,34 +18,12 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
-from twin.experiment import confidence_interval
-from twin.store import find_runs, load_kpis, read_meta
+from twin.measure.stats import confidence_interval, difference
+from twin.studies.store import find_runs, load_kpis, read_meta
 
-__all__ = ["compare", "difference", "load_runs"]
-
-
-def difference(
-    baseline: np.ndarray, other: np.ndarray, paired: bool, level: float = 0.95
-) -> tuple[float, float, float]:
-    """Mean of ``other - baseline`` with its ``level`` confidence interval (see module doc)."""
-    if paired:
-        return confidence_interval(other - baseline, level)
-    a, b = baseline[~np.isnan(baseline)], other[~np.isnan(other)]
-    if len(a) == 0 or len(b) == 0:
-        return math.nan, math.nan, math.nan
-    diff = float(b.mean() - a.mean())
-    if len(a) < 2 or len(b) < 2:
-        return diff, math.nan, math.nan
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    if va + vb == 0:
-        return diff, diff, diff
-    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    half = float(stats.t.ppf(0.5 + level / 2, dof) * math.sqrt(va + vb))
-    return diff, diff - half, diff + half
+__all__ = ["compare", "load_runs"]
 
 
 def _label(meta: dict[str, object], run: Path) -> str:

@@ -12,33 +12,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from twin.experiment import simulate
+from twin.measure.experiment import simulate
 from twin.scenario import Scenario, apply_overrides, parse_scenario
-from twin.store import write_run
+from twin.scenario.distributions import scale_distribution
+from twin.studies.store import write_run
 
-__all__ = ["TIME_PARAMETERS", "run_whatif", "scale_distribution", "whatif_overrides"]
-
-TIME_PARAMETERS = ("value", "mean", "sd", "low", "mode", "high", "scale", "values")
-"""Parameters of a distribution that are times (scaled with it); ``shape`` and ``weights`` are not."""
-
-
-def scale_distribution(spec: Any, factor: float) -> Any:
-    """A distribution (as plain scenario data) whose values are ``factor`` times those of
-    ``spec``: every time parameter is multiplied, so the shape (coefficient of variation) stays.
-
-    Raises:
-        ValueError: ``factor`` is not positive.
-    """
-    if not factor > 0:
-        raise ValueError(f"factor must be > 0 (got {factor})")
-    if isinstance(spec, int | float):
-        return spec * factor
-    scaled = dict(spec)
-    for key in TIME_PARAMETERS:
-        if key in scaled:
-            value = scaled[key]
-            scaled[key] = [v * factor for v in value] if isinstance(value, list) else value * factor
-    return scaled
+__all__ = ["run_whatif", "whatif_overrides"]
 
 
 def whatif_overrides(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from abc import abstractmethod
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import numpy as np
 from pydantic import (
@@ -36,6 +36,8 @@ from pydantic import (
 )
 
 __all__ = [
+    "DISTRIBUTION_NAMES",
+    "TIME_PARAMETERS",
     "Constant",
     "Distribution",
     "Empirical",
@@ -47,6 +49,7 @@ __all__ = [
     "Triangular",
     "Uniform",
     "Weibull",
+    "scale_distribution",
 ]
 
 Sampler = Callable[[], float]
@@ -302,3 +305,28 @@ Distribution = Annotated[
     BeforeValidator(_bare_number_is_constant, json_schema_input_type=float | _Specs),
 ]
 """Any distribution spec; a bare number means a constant."""
+
+DISTRIBUTION_NAMES = frozenset(get_args(cls.model_fields["dist"].annotation)[0] for cls in get_args(_Specs.__origin__))
+"""The ``dist`` names a scenario may use."""
+
+TIME_PARAMETERS = ("value", "mean", "sd", "low", "mode", "high", "scale", "values")
+"""Parameters of a distribution that are times (scaled with it); ``shape`` and ``weights`` are not."""
+
+
+def scale_distribution(spec: Any, factor: float) -> Any:
+    """A distribution (as plain scenario data) whose values are ``factor`` times those of
+    ``spec``: every time parameter is multiplied, so the shape (coefficient of variation) stays.
+
+    Raises:
+        ValueError: ``factor`` is not positive.
+    """
+    if not factor > 0:
+        raise ValueError(f"factor must be > 0 (got {factor})")
+    if isinstance(spec, int | float):
+        return spec * factor
+    scaled = dict(spec)
+    for key in TIME_PARAMETERS:
+        if key in scaled:
+            value = scaled[key]
+            scaled[key] = [v * factor for v in value] if isinstance(value, list) else value * factor
+    return scaled

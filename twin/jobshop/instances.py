@@ -1,4 +1,4 @@
-"""Job-shop instances: the standard text format <-> scenarios, random instances, schedules.
+"""Job-shop instances: the standard text format, random instances, and their scenarios.
 
 The standard format (OR-Library, Taillard's ``n m`` header) is one line ``n m`` (jobs,
 machines), then one line per job listing its operations in order as ``machine duration``
@@ -14,39 +14,24 @@ variation, machine breakdowns, jobs arriving over time, due dates.
 
 from __future__ import annotations
 
-import itertools
-import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from twin.dispatching import rule_names
 from twin.scenario import Scenario, parse_scenario
-from twin.sim.log import EventLog, JobEvent
-from twin.sim.plant import Plant
 
 __all__ = [
     "InstanceError",
     "JobShopInstance",
-    "JobShopRun",
     "Perturbation",
-    "ScheduledOperation",
-    "check_schedule",
     "generate_instance",
     "instance_to_scenario",
-    "load_bounds",
     "load_instance",
     "parse_instance",
-    "plot_gantt",
     "read_instance",
-    "run_rule",
-    "schedule_from_log",
 ]
-
-_START, _FINISH = int(JobEvent.START), int(JobEvent.FINISH)
 
 
 class InstanceError(ValueError):
@@ -318,150 +303,3 @@ def read_instance(
     """
     perturbation = Perturbation(cv, mtbf, mttr, arrival_mean, due_factor, seed)
     return instance_to_scenario(load_instance(path), rule, perturbation)
-
-
-def load_bounds(path: str | Path) -> dict[str, dict[str, Any]]:
-    """The bounds file (``bounds.json``): per instance ``optimum``, ``lower_bound``,
-    ``upper_bound`` (best known makespan), sizes and reference."""
-    data: dict[str, dict[str, Any]] = json.loads(Path(path).read_text(encoding="utf-8"))
-    return data
-
-
-class ScheduledOperation(NamedTuple):
-    """One operation as it ran; jobs, operations and machines numbered from 0 as in the file."""
-
-    job: int
-    operation: int
-    machine: int
-    start: float
-    end: float
-
-
-def schedule_from_log(log: EventLog) -> list[ScheduledOperation]:
-    """The operations of a job-shop run, from its event log, sorted by job and operation.
-
-    ``job`` is the product index (product ``j<i>`` is job ``i``), ``machine`` the station
-    index (station ``m<k>`` is machine ``k``); an operation interrupted by a breakdown counts
-    from its start to its finish.
-    """
-    cols = log.columns()
-    kind = cols["job_kind"]
-    mask = (kind == _START) | (kind == _FINISH)
-    product = cols["job_product"]
-    started: dict[int, tuple[int, int, float]] = {}
-    count: dict[int, int] = {}
-    schedule = []
-    for job_id, station, time, k in zip(
-        cols["job_id"][mask].tolist(),
-        cols["job_station"][mask].tolist(),
-        cols["job_time"][mask].tolist(),
-        kind[mask].tolist(),
-        strict=True,
-    ):
-        if k == _START:
-            operation = count.get(job_id, 0)
-            count[job_id] = operation + 1
-            started[job_id] = (operation, station, time)
-        else:
-            operation, machine, start = started.pop(job_id)
-            schedule.append(ScheduledOperation(int(product[job_id]), operation, machine, start, time))
-    schedule.sort(key=lambda op: (op.job, op.operation))
-    return schedule
-
-
-def check_schedule(
-    instance: JobShopInstance, schedule: Sequence[ScheduledOperation], exact_durations: bool = True
-) -> list[str]:
-    """Problems that make ``schedule`` infeasible for ``instance`` (empty when feasible).
-
-    Checks that every operation appears once on its machine, that operations of a job run in
-    order (precedence), that a machine runs one operation at a time, and, with
-    ``exact_durations``, that each lasts its duration (a stochastic shop's do not).
-    """
-    problems = []
-    seen = {(op.job, op.operation): op for op in schedule}
-    if len(seen) != len(schedule):
-        problems.append("an operation is scheduled twice")
-    for j, ops in enumerate(instance.jobs):
-        previous_end = -np.inf
-        for o, (machine, duration) in enumerate(ops):
-            op = seen.get((j, o))
-            if op is None:
-                problems.append(f"job {j} operation {o}: missing")
-                continue
-            if op.machine != machine:
-                problems.append(f"job {j} operation {o}: on machine {op.machine}, expected {machine}")
-            if exact_durations and abs(op.end - op.start - duration) > 1e-9:
-                problems.append(f"job {j} operation {o}: lasts {op.end - op.start:g}, expected {duration}")
-            if op.end < op.start:
-                problems.append(f"job {j} operation {o}: ends before it starts")
-            if op.start < previous_end - 1e-9:
-                problems.append(f"job {j} operation {o}: starts at {op.start:g} before operation {o - 1} ends")
-            previous_end = op.end
-    extra = set(seen) - {(j, o) for j, ops in enumerate(instance.jobs) for o in range(len(ops))}
-    problems += [f"job {j} operation {o}: not in the instance" for j, o in sorted(extra)]
-    by_machine: dict[int, list[ScheduledOperation]] = {}
-    for op in schedule:
-        by_machine.setdefault(op.machine, []).append(op)
-    for machine, on_machine in sorted(by_machine.items()):
-        on_machine.sort(key=lambda op: (op.start, op.end))
-        for a, b in itertools.pairwise(on_machine):
-            if b.start < a.end - 1e-9:
-                problems.append(f"machine {machine}: job {a.job} and job {b.job} overlap at {b.start:g}")
-    return problems
-
-
-@dataclass(frozen=True)
-class JobShopRun:
-    """A job-shop schedule as the twin simulated it."""
-
-    makespan: float
-    schedule: list[ScheduledOperation]
-
-
-def run_rule(scenario: Scenario, rule: str | None = None, seed: int | None = None) -> JobShopRun:
-    """Simulate a (job-shop) scenario to the end with ``rule`` at every station (the
-    scenario's own rules when None): its makespan and schedule.
-
-    Raises:
-        KeyError: ``rule`` is unknown.
-        ValueError: the scenario has a horizon (it would not run to the last job).
-    """
-    if scenario.horizon is not None:
-        raise ValueError(f"a job-shop run needs a scenario without horizon (got {scenario.horizon:g})")
-    if rule is not None:
-        if rule not in rule_names():
-            raise KeyError(f"unknown dispatching rule {rule!r} (expected one of: {', '.join(rule_names())})")
-        stations = {name: spec.model_copy(update={"dispatching": rule}) for name, spec in scenario.stations.items()}
-        scenario = scenario.model_copy(update={"stations": stations})
-    plant = Plant(scenario, seed=seed)
-    makespan = plant.run()
-    return JobShopRun(makespan, schedule_from_log(plant.log))
-
-
-def plot_gantt(
-    schedule: Sequence[ScheduledOperation], path: str | Path, machines: int | None = None, title: str = ""
-) -> Path:
-    """Draw ``schedule`` as a Gantt chart (one row per machine, one colour per job) to a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    rows = machines if machines is not None else 1 + max((op.machine for op in schedule), default=0)
-    jobs = 1 + max((op.job for op in schedule), default=0)
-    cmap = plt.get_cmap("tab20", max(jobs, 1))
-    fig, ax = plt.subplots(figsize=(12, 0.35 * rows + 1.5), constrained_layout=True)
-    for op in schedule:
-        ax.barh(op.machine, op.end - op.start, left=op.start, color=cmap(op.job % 20), edgecolor="black", linewidth=0.3)
-        if jobs <= 20:
-            ax.text((op.start + op.end) / 2, op.machine, str(op.job), ha="center", va="center", fontsize=6)
-    ax.set_yticks(range(rows), [f"m{m}" for m in range(rows)])
-    ax.invert_yaxis()
-    ax.set_xlabel("time")
-    makespan = max((op.end for op in schedule), default=0.0)
-    ax.set_title(f"{title}  makespan {makespan:g}".strip())
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path

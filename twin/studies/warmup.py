@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from twin.executors import Engine, make_executor
-from twin.kpi import wip_series
+from twin.measure.executors import Engine, make_executor
+from twin.measure.kpi import wip_series
 from twin.scenario import Scenario
 from twin.sim.plant import Plant
 

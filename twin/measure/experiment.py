@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from twin.executors import Engine, make_executor
-from twin.kpi import compute_kpis, kpi_names
+from twin.measure.executors import Engine, make_executor
+from twin.measure.kpi import compute_kpis, kpi_names
+from twin.measure.stats import confidence_interval
 from twin.scenario import Scenario
 from twin.sim.log import EventLog, JobEvent, MachineState
 from twin.sim.plant import Plant
@@ -24,7 +24,6 @@ from twin.sim.plant import Plant
 __all__ = [
     "Replication",
     "Result",
-    "confidence_interval",
     "events_frame",
     "result_of",
     "run_replication",
@@ -55,22 +54,6 @@ def run_replication(
     return Replication(
         replication, kpis, end, plant.arrived, plant.left, plant.in_system, plant.log if keep_log else None
     )
-
-
-def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t confidence interval of independent replications' values.
-
-    NaN values (a KPI undefined in some replication) are dropped; with fewer than two values
-    left the interval is (nan, nan).
-    """
-    values = values[~np.isnan(values)]
-    if len(values) == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(values.mean())
-    if len(values) < 2:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values)))
-    return mean, mean - half, mean + half
 
 
 def events_frame(scenario: Scenario, replications: list[Replication]) -> pd.DataFrame:
@@ -119,7 +102,7 @@ class Result:
     Attributes:
         scenario: the scenario run (after overrides).
         seed: the base seed used.
-        kpis: one row per replication, one column per KPI (see :mod:`twin.kpi`).
+        kpis: one row per replication, one column per KPI (see :mod:`twin.measure.kpi`).
         replications: each replication's counts (and log when kept).
     """
 
@@ -181,7 +164,7 @@ def simulate(
         keep_events: keep each replication's event log (``Result.events``); turn off for
             long runs to save memory.
         progress: called with the number of replications done after each one.
-        workers, engine, address: where replications run (see :mod:`twin.executors`).
+        workers, engine, address: where replications run (see :mod:`twin.measure.executors`).
     """
     count = scenario.replications if replications is None else replications
     if count < 1:

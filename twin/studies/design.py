@@ -27,10 +27,11 @@ from typing import Any
 import numpy as np
 
 from twin.errors import Problem, ScenarioError
-from twin.executors import Engine, Executor, make_executor
-from twin.experiment import Replication, confidence_interval, result_of, run_replication
-from twin.scenario import Design, DesignOption, Scenario, apply_overrides, parse_scenario
-from twin.store import new_run_id, write_json_atomic, write_run
+from twin.measure.executors import Engine, Executor, make_executor
+from twin.measure.experiment import Replication, result_of, run_replication
+from twin.measure.stats import confidence_interval
+from twin.scenario import Design, DesignOption, Scenario, apply_overrides, get_path, parse_scenario
+from twin.studies.store import new_run_id, write_run, write_study_summary
 
 __all__ = [
     "DesignEvaluator",
@@ -45,13 +46,6 @@ Values = tuple[float, ...]
 """One value per option, in the order of the ``design.options`` mapping."""
 
 _EPS = 1e-9
-
-
-def _get(data: Any, path: str) -> Any:
-    node = data
-    for part in path.replace("]", "").replace("[", ".").split("."):
-        node = node[int(part)] if part.isdigit() else node[part]
-    return node
 
 
 @dataclass(frozen=True)
@@ -84,7 +78,7 @@ class DesignSpace:
         data = scenario.to_dict()
         paths = tuple(scenario.design.options)
         options = tuple(scenario.design.options.values())
-        integer = tuple(isinstance(_get(data, path), int) for path in paths)
+        integer = tuple(isinstance(get_path(data, path), int) for path in paths)
         problems = [
             Problem(f"design.options.{path}", "bounds of a whole-number value must be whole numbers")
             for path, option, whole in zip(paths, options, integer, strict=True)
@@ -310,7 +304,7 @@ class DesignEvaluator:
         space: the design space.
         replications: per design (default: the scenario's).
         seed: base seed, the same for every design (default: the scenario's).
-        workers, engine, address: where replications run (see :mod:`twin.executors`); the
+        workers, engine, address: where replications run (see :mod:`twin.measure.executors`); the
             executor is started on first need and kept until :meth:`close`.
         root: run store; every evaluated design is written as a run into ``root/<study_id>/``.
         study_id: the study folder's name (default: a new id from the scenario's name and ``label``).
@@ -415,9 +409,7 @@ class DesignEvaluator:
         """Write ``document`` as ``optimize.json`` into the study folder (if there is a store)."""
         if self.folder is None:
             return None
-        self.folder.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self.folder / "optimize.json", document)
-        return self.folder / "optimize.json"
+        return write_study_summary(self.folder, document)
 
     def _key(self, values: Sequence[float]) -> Values:
         return tuple(self.space._value(i, v) for i, v in enumerate(values))

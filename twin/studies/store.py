@@ -1,0 +1,380 @@
+"""The run store: every on-disk format of the twin, and the one way they are written.
+
+A run store is a folder (``runs/`` by default) holding (docs/architecture.md, "On disk"):
+
+- **runs** ``<root>/<run_id>/``: ``scenario.yaml`` (fully resolved), ``meta.json`` (seed,
+  versions, time, overrides), ``kpis.parquet`` (one row per replication) and, when asked,
+  ``events.parquet``;
+- **sweeps** ``<root>/<sweep_id>/``: ``sweep.json`` (the plan and its status),
+  ``scenario.yaml`` (the base) and one run folder per finished point;
+- **design studies** ``<root>/<study_id>/``: one run per evaluated design and
+  ``optimize.json`` (the summary);
+- **evaluations** ``<root>/evaluations/<evaluation_id>/``: ``evaluation.json``,
+  ``results.parquet`` and ``schedules.parquet`` (columns in :mod:`twin.jobshop.evaluation`).
+
+Folders are written by :func:`atomic_folder` (into a hidden temporary folder beside the final
+place, renamed into place when complete) and single JSON files by :func:`write_json_atomic`,
+so a crash never leaves a half-written thing that looks whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from twin.scenario import scenario_to_yaml
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from twin.measure.experiment import Result
+
+__all__ = [
+    "EVALUATIONS",
+    "META_COLUMNS",
+    "StoreError",
+    "atomic_folder",
+    "find_evaluations",
+    "find_runs",
+    "find_sweeps",
+    "is_run",
+    "list_runs",
+    "load_kpis",
+    "load_results",
+    "load_schedules",
+    "new_run_id",
+    "package_versions",
+    "read_evaluation",
+    "read_meta",
+    "read_sweep",
+    "write_evaluation",
+    "write_json_atomic",
+    "write_run",
+    "write_study_summary",
+    "write_sweep",
+]
+
+META_COLUMNS = {
+    "run_id": "VARCHAR",
+    "scenario": "VARCHAR",
+    "seed": "BIGINT",
+    "replications": "BIGINT",
+    "created": "VARCHAR",
+    "overrides": "JSON",
+    "sweep_id": "VARCHAR",
+    "point": "BIGINT",
+    "name": "VARCHAR",
+    "time_unit": "VARCHAR",
+}
+"""Fields of meta.json that :func:`list_runs` returns, with their DuckDB types."""
+
+SWEEP_FILE = "sweep.json"
+STUDY_FILE = "optimize.json"
+EVALUATIONS = "evaluations"
+"""Folder of a run store that holds the evaluations."""
+
+
+class StoreError(ValueError):
+    """A path given as a run, sweep or store is none of them; the message names it."""
+
+
+def new_run_id(scenario_name: str, now: datetime | None = None) -> str:
+    """A unique, sortable, filesystem-safe run id: ``<name>-<UTC time>-<random>``."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S")
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", scenario_name).strip("-.") or "run"
+    return f"{slug}-{stamp}-{uuid.uuid4().hex[:6]}"
+
+
+def package_versions(
+    packages: Iterable[str] = ("factory-twin", "simpy", "numpy", "pandas", "pydantic"),
+) -> dict[str, str]:
+    """Python's and each package's installed version (``unknown`` when not installed), for
+    the metadata that makes a stored result reproducible."""
+    versions = {"python": platform.python_version()}
+    for package in packages:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "unknown"
+    return versions
+
+
+def write_json_atomic(path: Path, document: Mapping[str, Any]) -> None:
+    """Replace ``path`` with ``document`` in one step (write a temporary file, then rename)."""
+    temporary = path.with_name(f".{path.name}.partial")
+    temporary.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+@contextmanager
+def atomic_folder(final: Path) -> Iterator[Path]:
+    """Build the folder ``final`` in one step: yields a hidden temporary folder beside it to
+    write into, renamed to ``final`` when the block ends, removed if the block raises.
+
+    Raises:
+        FileExistsError: ``final`` already exists.
+    """
+    if final.exists():
+        raise FileExistsError(f"{final} already exists")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temporary = final.with_name(f".{final.name}.partial")
+    shutil.rmtree(temporary, ignore_errors=True)  # left by a crash
+    temporary.mkdir()
+    try:
+        yield temporary
+        os.replace(temporary, final)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return document
+
+
+# Runs
+
+
+def write_run(
+    result: Result,
+    root: str | Path,
+    overrides: Mapping[str, Any] | None = None,
+    events: bool = False,
+    wall_time_s: float | None = None,
+    run_id: str | None = None,
+    extra_meta: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write ``result`` as a new run under ``root`` and return its folder.
+
+    Args:
+        run_id: the folder name (default: a new unique id).
+        extra_meta: more fields for meta.json (a sweep's id and point number).
+
+    Raises:
+        ValueError: ``events`` is asked for but the result kept no event logs.
+        FileExistsError: a run with this id is already complete.
+    """
+    created = datetime.now(UTC)
+    run_id = run_id or new_run_id(result.scenario.name, created)
+    frame = result.events if events else None
+    if events and frame is None:
+        raise ValueError("events were asked for but the result kept no event logs")
+    final = Path(root) / run_id
+    with atomic_folder(final) as folder:
+        (folder / "scenario.yaml").write_text(scenario_to_yaml(result.scenario), encoding="utf-8")
+        meta = {
+            "run_id": run_id,
+            "scenario": result.scenario.name,
+            "time_unit": result.scenario.time_unit,
+            "seed": result.seed,
+            "replications": len(result.replications),
+            "overrides": dict(overrides or {}),
+            "created": created.isoformat(),
+            "wall_time_s": wall_time_s,
+            "versions": package_versions(),
+            **(extra_meta or {}),
+        }
+        (folder / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        result.kpis.to_parquet(folder / "kpis.parquet", index=False)
+        if frame is not None:
+            frame.to_parquet(folder / "events.parquet", index=False)
+    return final
+
+
+def is_run(path: Path) -> bool:
+    """Whether ``path`` is a complete run folder (partial ones are hidden and never count)."""
+    return not path.name.startswith(".") and (path / "meta.json").is_file() and (path / "kpis.parquet").is_file()
+
+
+def read_meta(run: Path) -> dict[str, Any]:
+    """The meta.json of a run folder."""
+    return _read_json(run / "meta.json")
+
+
+def find_runs(paths: Sequence[str | Path]) -> list[Path]:
+    """Run folders named by ``paths``: a run, a sweep (its points in order) or a store root
+    (every run and sweep point in it, oldest first). Hidden (partial) folders never count.
+
+    Raises:
+        StoreError: a path is none of these, or holds no run.
+    """
+    runs: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if is_run(path):
+            runs.append(path)
+        elif (path / SWEEP_FILE).is_file():
+            plan = read_sweep(path)
+            runs += [path / p["run_id"] for p in plan["points"] if is_run(path / p["run_id"])]
+        elif path.is_dir():
+            found = [
+                run
+                for run in sorted(path.glob("*/meta.json")) + sorted(path.glob("*/*/meta.json"))
+                if not any(part.startswith(".") for part in run.relative_to(path).parts) and is_run(run.parent)
+            ]
+            runs += sorted((run.parent for run in found), key=lambda run: (read_meta(run)["created"], run.name))
+        else:
+            raise StoreError(f"{path}: no such run, sweep or run store")
+        if not runs:
+            raise StoreError(f"{path}: holds no complete run")
+    return runs
+
+
+def list_runs(root: str | Path) -> pd.DataFrame:
+    """One row per complete run under ``root`` (sweep points included), from their meta.json
+    files in one DuckDB query: the :data:`META_COLUMNS` plus ``path``."""
+    import duckdb
+    import pandas as pd
+
+    root = Path(root)
+    files = [str(run / "meta.json") for run in find_runs([root])] if root.is_dir() else []
+    if not files:
+        return pd.DataFrame(columns=[*META_COLUMNS, "path"])
+    columns = ", ".join(f"'{name}': '{kind}'" for name, kind in META_COLUMNS.items())
+    query = f"""
+        SELECT * EXCLUDE (filename, overrides), overrides::VARCHAR AS overrides,
+               regexp_replace(filename, '/meta.json$', '') AS path
+        FROM read_json($files, columns = {{{columns}}}, filename = true)
+        ORDER BY created, run_id
+    """
+    return duckdb.connect().execute(query, {"files": files}).df()
+
+
+def load_kpis(runs: list[Path]) -> pd.DataFrame:
+    """Per-replication KPIs of many runs in one DuckDB query over their Parquet files, with a
+    ``run_id`` column (runs may have different KPI columns; missing ones are null)."""
+    import duckdb
+    import pandas as pd
+
+    if not runs:
+        return pd.DataFrame()
+    files = [str(run / "kpis.parquet") for run in runs]
+    query = """
+        SELECT regexp_extract(filename, '([^/]+)/kpis.parquet$', 1) AS run_id, * EXCLUDE (filename)
+        FROM read_parquet($files, filename = true, union_by_name = true)
+        ORDER BY list_position($files, filename), replication
+    """
+    return duckdb.connect().execute(query, {"files": files}).df()
+
+
+# Sweeps and design studies
+
+
+def write_sweep(folder: Path, plan: Mapping[str, Any]) -> None:
+    """Write (or replace) a sweep's ``sweep.json``: its plan and status."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(folder / SWEEP_FILE, plan)
+
+
+def read_sweep(folder: Path) -> dict[str, Any]:
+    """The ``sweep.json`` of a sweep folder."""
+    return _read_json(folder / SWEEP_FILE)
+
+
+def find_sweeps(root: Path) -> list[Path]:
+    """Every sweep folder directly under the store ``root``."""
+    return sorted(path.parent for path in root.glob(f"*/{SWEEP_FILE}") if not path.parent.name.startswith("."))
+
+
+def write_study_summary(folder: Path, document: Mapping[str, Any]) -> Path:
+    """Write a design study's summary as ``optimize.json`` into its folder; the file's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(folder / STUDY_FILE, document)
+    return folder / STUDY_FILE
+
+
+# Evaluations of scheduling methods
+
+
+def write_evaluation(
+    results: pd.DataFrame,
+    schedules: pd.DataFrame,
+    root: str | Path,
+    name: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Store an evaluation in the run store ``root`` and return its folder.
+
+    Args:
+        name: a label for people (default: the evaluation id).
+        extra: more fields for evaluation.json (settings, versions).
+
+    Raises:
+        ValueError: a table lacks some of its columns (named in the message).
+    """
+    from twin.jobshop.evaluation import RESULT_COLUMNS, SCHEDULE_COLUMNS
+
+    for label, table, columns in (("results", results, RESULT_COLUMNS), ("schedules", schedules, SCHEDULE_COLUMNS)):
+        missing = [c for c in columns if c not in table.columns]
+        if missing:
+            raise ValueError(f"{label} table lacks columns {missing} (got {list(table.columns)})")
+    evaluation_id = new_run_id(name or "evaluation")
+    final = Path(root) / EVALUATIONS / evaluation_id
+    with atomic_folder(final) as folder:
+        meta = {
+            "evaluation_id": evaluation_id,
+            "name": name or evaluation_id,
+            "created": datetime.now(UTC).isoformat(),
+            "methods": list(dict.fromkeys(results["method"])),
+            "instances": list(dict.fromkeys(results["instance"])),
+            **(extra or {}),
+        }
+        (folder / "evaluation.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        results.to_parquet(folder / "results.parquet", index=False)
+        schedules.to_parquet(folder / "schedules.parquet", index=False)
+    return final
+
+
+def find_evaluations(root: str | Path) -> list[Path]:
+    """Complete evaluation folders of the run store ``root``, oldest first."""
+    folder = Path(root) / EVALUATIONS
+    if not folder.is_dir():
+        return []
+    found = [
+        path.parent
+        for path in folder.glob("*/evaluation.json")
+        if not path.parent.name.startswith(".") and (path.parent / "results.parquet").is_file()
+    ]
+    return sorted(found, key=lambda path: (read_evaluation(path).get("created", ""), path.name))
+
+
+def read_evaluation(folder: Path) -> dict[str, Any]:
+    """The evaluation.json of an evaluation folder."""
+    return _read_json(folder / "evaluation.json")
+
+
+def load_results(folders: Sequence[Path]) -> pd.DataFrame:
+    """The results tables of ``folders`` as one, with an ``evaluation`` column (the folder name)."""
+    import pandas as pd
+
+    from twin.jobshop.evaluation import RESULT_COLUMNS
+
+    frames = []
+    for folder in folders:
+        frame = pd.read_parquet(folder / "results.parquet")
+        frame.insert(0, "evaluation", folder.name)
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["evaluation", *RESULT_COLUMNS])
+    return pd.concat(frames, ignore_index=True)
+
+
+def load_schedules(folder: Path, instance: str, seed: int | None = None) -> pd.DataFrame:
+    """The schedules of one instance (every method) in an evaluation; one seed, or all."""
+    import pandas as pd
+
+    filters: list[tuple[str, str, Any]] = [("instance", "==", instance)]
+    if seed is not None:
+        filters.append(("seed", "==", seed))
+    return pd.read_parquet(folder / "schedules.parquet", filters=filters)
