@@ -11,12 +11,12 @@ Optuna is imported inside :func:`optuna_search` (the ``design`` extra).
 from __future__ import annotations
 
 import hashlib
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from twin.measure.labels import json_number
 from twin.scenario import scenario_to_yaml
 from twin.studies.design import DesignEvaluator, DesignSpace, Evaluation, Values, pareto_front
 
@@ -64,19 +64,18 @@ class SearchResult:
     def to_json(self) -> dict[str, Any]:
         """The ``twin optimize --json`` document (DESIGN.md contract); NaN becomes null."""
 
-        def number(value: float) -> float | None:
-            return None if math.isnan(value) else value
-
         best = self.best
         return {
             "method": self.method,
             "evaluations": self.evaluations,
             "best": {
                 "design": best.design,
-                "objective": number(best.objective),
-                "kpis": {name: {k: number(v) for k, v in row.items()} for name, row in best.kpis.items()},
+                "objective": json_number(best.objective),
+                "kpis": {name: {k: json_number(v) for k, v in row.items()} for name, row in best.kpis.items()},
             },
-            "designs": [{"design": e.design, "cost": e.cost, "objective": number(e.objective)} for e in self.designs],
+            "designs": [
+                {"design": e.design, "cost": e.cost, "objective": json_number(e.objective)} for e in self.designs
+            ],
         }
 
 

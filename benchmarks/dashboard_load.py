@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 import twin  # noqa: E402
 from dashboard import data  # noqa: E402
+from twin.measure.kpi import MAIN_KPIS  # noqa: E402
 from twin.scenario import load_scenario  # noqa: E402
 from twin.studies.store import write_run  # noqa: E402
 
@@ -54,7 +55,7 @@ def page_data(root: Path, selected: int) -> None:
     names = dict(zip(chosen["run_id"], chosen["name"], strict=True))
     table = data.compare_table(paths, names)
     labels = dict(zip(table["run_id"], table["label"], strict=False))
-    data.replication_table(paths, list(data.MAIN_KPIS), labels)
+    data.replication_table(paths, list(MAIN_KPIS), labels)
 
 
 def main() -> None:

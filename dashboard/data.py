@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,18 +17,16 @@ from typing import Any
 import pandas as pd
 
 from twin.errors import ScenarioError
-from twin.measure.labels import kpi_label
+from twin.measure.labels import finite, format_interval, format_number, kpi_label
 from twin.scenario import Scenario, load_scenario, load_warnings
 
 __all__ = [
-    "MAIN_KPIS",
     "ScenarioEntry",
     "Settings",
     "compare_table",
     "cpsat_available",
     "cpsat_method",
     "describe_distribution",
-    "finite",
     "jobshop_instances",
     "kpi_choices",
     "kpi_display_table",
@@ -46,9 +43,6 @@ __all__ = [
     "sweep_table",
     "sweeps_table",
 ]
-
-MAIN_KPIS = ("throughput", "wip_mean", "lead_time_mean", "tardiness_mean")
-"""KPIs a manager sees first."""
 
 
 @dataclass(frozen=True)
@@ -313,20 +307,7 @@ def run_scenario(run: Path) -> Scenario:
     return load_scenario(run / "scenario.yaml")
 
 
-def finite(value: float) -> bool:
-    """Whether a number is neither NaN nor infinite."""
-    return not (math.isnan(value) or math.isinf(value))
-
-
 # Display tables
-
-
-def _number(value: float) -> str:
-    return "n/a" if not finite(value) else f"{value:.4g}"
-
-
-def _interval(low: float, high: float) -> str:
-    return "" if not (finite(low) and finite(high)) else f" [{low:.3g}, {high:.3g}]"
 
 
 def kpi_display_table(table: pd.DataFrame, kpis: list[str] | None = None) -> pd.DataFrame:
@@ -346,13 +327,14 @@ def kpi_display_table(table: pd.DataFrame, kpis: list[str] | None = None) -> pd.
         for i, run_id in enumerate(runs):
             r = index.loc[(kpi, run_id)]
             suffix = " (baseline)" if i == 0 and len(runs) > 1 else ""
-            row[f"{labels[run_id]}{suffix}: mean [95% CI]"] = _number(r["mean"]) + _interval(r["ci_low"], r["ci_high"])
+            row[f"{labels[run_id]}{suffix}: mean [95% CI]"] = (
+                f"{format_number(r['mean'])} {format_interval(r['ci_low'], r['ci_high'])}".strip()
+            )
             if i > 0:
                 verdict = "significant" if r["significant"] else "not significant"
                 diff = "n/a" if not finite(r["diff"]) else f"{r['diff']:+.3g}"
-                row[f"{labels[run_id]}: change vs baseline [95% CI]"] = (
-                    f"{diff}{_interval(r['diff_low'], r['diff_high'])} {verdict if finite(r['diff']) else ''}".strip()
-                )
+                parts = (diff, format_interval(r["diff_low"], r["diff_high"]), verdict if finite(r["diff"]) else "")
+                row[f"{labels[run_id]}: change vs baseline [95% CI]"] = " ".join(part for part in parts if part)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cache, charts, data
+from twin.measure.kpi import MAIN_KPIS
 
 config = data.settings()
 st.title("Compare")
@@ -23,7 +24,7 @@ mode = st.radio("Compare", ["Runs", "A sweep"] if not sweeps.empty else ["Runs"]
 def show_kpis(table: pd.DataFrame, key: str) -> list[str]:
     """The KPI picker and the table of means, CIs and differences; returns the chosen KPIs."""
     choices = data.kpi_choices(table)
-    default = [k for k in data.MAIN_KPIS if k in choices]
+    default = [k for k in MAIN_KPIS if k in choices]
     picked = st.multiselect("KPIs", list(choices), default=default, format_func=choices.get, key=f"kpis-{key}")
     st.subheader("KPIs with 95% confidence intervals")
     st.caption(

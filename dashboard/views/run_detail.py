@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import cache, charts, data
+from twin.measure.kpi import MAIN_KPIS
 from twin.measure.timeline import buffer_levels, lead_times, operations, state_intervals, state_shares, wip_levels
 
 MAX_BARS = 4000  # Gantt bars drawn at most: browsers slow down with more; a longer window asks to be narrowed.
@@ -37,7 +38,7 @@ stations = list(scenario.stations)
 
 table = cache.compare_table([run], {run_id: labels[run_id]})
 means = dict(zip(table["kpi"], table["mean"], strict=True))
-st.dataframe(data.kpi_display_table(table, list(data.MAIN_KPIS)), hide_index=True)
+st.dataframe(data.kpi_display_table(table, list(MAIN_KPIS)), hide_index=True)
 st.altair_chart(charts.state_bars(state_shares(means, stations)), width="stretch")
 
 if not with_events[run_id]:

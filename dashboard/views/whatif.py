@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard import cache, data
 from twin.dispatching import rule_names
 from twin.errors import ScenarioError
+from twin.measure.kpi import MAIN_KPIS
 from twin.studies.whatif import run_whatif, whatif_overrides
 
 config = data.settings()
@@ -86,7 +87,7 @@ if "last_run" in st.session_state:
     last, last_name = st.session_state["last_run"]
     table = cache.compare_table([Path(last)], {Path(last).name: last_name})
     st.subheader("Result of the last run")
-    st.dataframe(data.kpi_display_table(table, list(data.MAIN_KPIS)), hide_index=True)
+    st.dataframe(data.kpi_display_table(table, list(MAIN_KPIS)), hide_index=True)
     links = st.columns(2)
     links[0].page_link("views/compare.py", label="Compare it with other runs")
     links[1].page_link(

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from twin.commands.common import err, fail, read_scenario, stdout_console
+from twin.commands.common import err, fail, progress_bar, read_scenario, stdout_console
+from twin.measure.labels import finite, format_number
 
 __all__ = ["evaluate", "train"]
 
@@ -84,8 +84,8 @@ def _bounds(files: list[Path], bounds: Path | None) -> dict[str, float]:
     return found
 
 
-def _number(value: Any, digits: int = 2, scale: float = 1.0) -> str:
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{scale * value:.{digits}f}"
+def _number(value: Any, digits: int = 4, scale: float = 1.0) -> str:
+    return format_number(scale * value, digits) if finite(value) else ""
 
 
 def evaluate(
@@ -140,8 +140,7 @@ def evaluate(
     if problems:
         fail(problems)
 
-    columns = [TextColumn("evaluate"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+    with progress_bar("evaluate", disable=not err.is_terminal) as bar:
         task = bar.add_task("evaluate", total=None)
 
         def advance(done: int, total: int) -> None:
@@ -207,7 +206,7 @@ def evaluate(
             str(row["method"]),
             _number(row["mean"]),
             f"[{_number(row['ci_low'])}, {_number(row['ci_high'])}]",
-            _number(row["gap_mean"], 1, 100),
+            _number(row["gap_mean"], 3, 100),
             _number(row["diff_mean"]),
             f"[{_number(row['diff_ci_low'])}, {_number(row['diff_ci_high'])}]"
             if not math.isnan(row["diff_mean"])

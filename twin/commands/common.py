@@ -8,11 +8,12 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from twin.errors import ScenarioError
 from twin.scenario import Scenario, load_scenario, load_warnings
 
-__all__ = ["Overrides", "ScenarioFile", "err", "fail", "read_scenario", "stdout_console", "warn"]
+__all__ = ["Overrides", "ScenarioFile", "err", "fail", "progress_bar", "read_scenario", "stdout_console", "warn"]
 
 err = Console(stderr=True)
 """Progress bars and logs go to stderr; stdout is for results (and only JSON with --json)."""
@@ -28,6 +29,13 @@ Overrides = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a scenario value, e.g. --set stations.cut.machines=2 (repeatable)."),
 ]
+
+
+def progress_bar(label: str, disable: bool = False) -> Progress:
+    """The progress bar every long command shows on stderr: ``label``, bar, done/total, time;
+    it disappears when done."""
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    return Progress(*columns, console=err, transient=True, disable=disable)
 
 
 def fail(lines: list[str]) -> NoReturn:

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from twin.commands.common import Overrides, ScenarioFile, err, fail, read_scenario, stdout_console, warn
+from twin.commands.common import Overrides, ScenarioFile, err, fail, progress_bar, read_scenario, stdout_console, warn
 from twin.errors import ScenarioError
+from twin.measure.labels import format_estimate
 
 if TYPE_CHECKING:
     from agents.design_search import SearchResult
-    from twin.studies.design import DesignEvaluator, DesignSpace, Evaluation
+    from twin.studies.design import DesignEvaluator, DesignSpace
 
 __all__ = ["optimize"]
 
@@ -80,13 +79,6 @@ def _search(
     return rl_search(evaluator, DesignRLConfig(timesteps=timesteps, seed=seed), progress=progress)
 
 
-def _interval(evaluation: Evaluation) -> str:
-    low, high = evaluation.objective_ci
-    if math.isnan(low):
-        return f"{evaluation.objective:.4g}"
-    return f"{evaluation.objective:.4g} ± {(high - low) / 2:.2g}"
-
-
 def _tables(result: SearchResult, space: DesignSpace) -> list[Table]:
     unit = space.scenario.time_unit
     objective = space.design.objective
@@ -104,7 +96,12 @@ def _tables(result: SearchResult, space: DesignSpace) -> list[Table]:
     best.add_column(f"{objective}" + ("" if objective == "profit" else f" (jobs/{unit})"), justify="right")
     for evaluation in ranked:
         mark = "best" if evaluation is result.best else ""
-        best.add_row(mark, *(f"{v:g}" for v in evaluation.values), f"{evaluation.cost:g}", _interval(evaluation))
+        best.add_row(
+            mark,
+            *(f"{v:g}" for v in evaluation.values),
+            f"{evaluation.cost:g}",
+            format_estimate(evaluation.objective, *evaluation.objective_ci),
+        )
     front = Table(title="Pareto front: the most throughput for each cost")
     front.add_column("cost", justify="right")
     front.add_column(f"throughput (jobs/{unit})", justify="right")
@@ -164,10 +161,9 @@ def optimize(
     out.mkdir(parents=True, exist_ok=True)
     base_seed = scenario.seed if seed is None else seed
     label = {"grid": "designs", "optuna": "trials", "rl": "training steps"}[method]
-    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with (
         DesignEvaluator(space, replications, base_seed, workers=workers, root=out, label=method) as evaluator,
-        Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar,
+        progress_bar(label, disable=not err.is_terminal) as bar,
     ):
         task = bar.add_task(method, total=None)
         try:

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from twin.commands.common import Overrides, ScenarioFile, err, fail, read_scenario, stdout_console, warn
+from twin.commands.common import Overrides, ScenarioFile, err, fail, progress_bar, read_scenario, stdout_console, warn
 from twin.measure.experiment import Result, simulate
 from twin.measure.labels import kpi_label
 from twin.scenario import Scenario, parse_override
@@ -40,8 +39,7 @@ def schema() -> None:
 def _run_with_progress(scenario: Scenario, replications: int, seed: int | None, keep_events: bool) -> Result:
     if replications < 2 or not err.is_terminal:
         return simulate(scenario, replications, seed, keep_events=keep_events)
-    columns = (TextColumn("replications"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as progress:
+    with progress_bar("replications") as progress:
         task = progress.add_task("run", total=replications)
         return simulate(
             scenario,

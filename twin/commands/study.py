@@ -9,30 +9,23 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from twin.commands.common import Overrides, ScenarioFile, err, fail, read_scenario, stdout_console, warn
+from twin.commands.common import Overrides, ScenarioFile, err, fail, progress_bar, read_scenario, stdout_console, warn
 from twin.errors import ScenarioError
 from twin.measure.executors import Engine
-from twin.measure.labels import kpi_label
+from twin.measure.kpi import MAIN_KPIS
+from twin.measure.labels import format_estimate, json_number, kpi_label
 
 __all__ = ["compare", "sweep", "warmup"]
-
-MAIN_KPIS = ("throughput", "wip_mean", "lead_time_mean", "tardiness_mean")
-"""KPIs shown in sweep tables and compare plots."""
 
 Workers = Annotated[int, typer.Option(min=1, help="Parallel workers (processes, or Dask workers).")]
 EngineOption = Annotated[str, typer.Option(help="Where tasks run: local (processes) or dask.")]
 Address = Annotated[str | None, typer.Option(help="Running Dask scheduler to join, e.g. tcp://127.0.0.1:8786.")]
 
 
-def _interval(stats: dict[str, float]) -> str:
-    if math.isnan(stats["mean"]):
-        return "n/a"
-    if math.isnan(stats["ci_low"]):
-        return f"{stats['mean']:.4g}"
-    return f"{stats['mean']:.4g} ± {(stats['ci_high'] - stats['ci_low']) / 2:.2g}"
+def _estimate(stats: Any) -> str:
+    return format_estimate(stats["mean"], stats["ci_low"], stats["ci_high"])
 
 
 def _engine(engine: str, address: str | None) -> Engine:
@@ -73,8 +66,7 @@ def sweep(
         fail([str(problem) for problem in error.problems])
     warn(scenario)
     count = replications or scenario.replications
-    columns = (TextColumn("points x replications"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
+    with progress_bar("points x replications", disable=not err.is_terminal) as progress:
         task = progress.add_task("sweep", total=total_points * count)
         try:
             result = run_sweep(
@@ -107,7 +99,7 @@ def sweep(
         table.add_column(kpi_label(kpi, scenario.time_unit), justify="right")
     for point in result.points:
         stats = point.result.summary_dict()
-        table.add_row(*(json.dumps(point.overrides[p]) for p in varied), *(_interval(stats[k]) for k in MAIN_KPIS))
+        table.add_row(*(json.dumps(point.overrides[p]) for p in varied), *(_estimate(stats[k]) for k in MAIN_KPIS))
     stdout_console().print(table)
 
 
@@ -144,7 +136,7 @@ def compare(
     for kpi, rows in table.groupby("kpi", sort=False):
         cells = []
         for i, (_, row) in enumerate(rows.iterrows()):
-            cell = _interval(dict(row))
+            cell = _estimate(row)
             if i and not math.isnan(row["diff"]):
                 mark = " *" if row["significant"] else ""
                 cell += f"\nΔ {row['diff']:+.3g} [{row['diff_low']:+.3g}, {row['diff_high']:+.3g}]{mark}"
@@ -154,16 +146,13 @@ def compare(
 
 
 def _comparison_json(table: Any) -> dict[str, Any]:
-    def number(value: float) -> float | None:
-        return None if math.isnan(value) else float(value)
-
     runs = table.drop_duplicates("run_id")
     kpis: dict[str, list[dict[str, Any]]] = {}
     for _, row in table.iterrows():
         kpis.setdefault(row["kpi"], []).append(
             {
                 "run_id": row["run_id"],
-                **{k: number(row[k]) for k in ("mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high")},
+                **{k: json_number(row[k]) for k in ("mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high")},
                 "paired": bool(row["paired"]),
                 "significant": bool(row["significant"]),
             }

@@ -7,7 +7,6 @@ depends only on (scenario, seed, r): the same in any process, in any order.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -16,6 +15,7 @@ import pandas as pd
 
 from twin.measure.executors import Engine, make_executor
 from twin.measure.kpi import compute_kpis, kpi_names
+from twin.measure.labels import json_number
 from twin.measure.stats import confidence_interval
 from twin.scenario import Scenario
 from twin.sim.log import EventLog, JobEvent, MachineState
@@ -135,14 +135,12 @@ class Result:
     def to_json(self) -> dict[str, object]:
         """The ``twin run --json`` document (DESIGN.md contract); NaN becomes null."""
 
-        def number(value: float) -> float | None:
-            return None if math.isnan(value) else value
-
         return {
             "scenario": self.scenario.name,
             "replications": len(self.replications),
             "kpis": {
-                name: {key: number(value) for key, value in row.items()} for name, row in self.summary_dict().items()
+                name: {key: json_number(value) for key, value in row.items()}
+                for name, row in self.summary_dict().items()
             },
         }
 

@@ -21,7 +21,7 @@ import numpy as np
 from twin.scenario import Scenario
 from twin.sim.log import EventLog, JobEvent, MachineState
 
-__all__ = ["STATE_KPIS", "compute_kpis", "kpi_names", "state_time", "time_average", "wip_series"]
+__all__ = ["MAIN_KPIS", "STATE_KPIS", "compute_kpis", "kpi_names", "state_time", "time_average", "wip_series"]
 
 STATE_KPIS = {
     MachineState.BUSY: "utilization",
@@ -32,6 +32,10 @@ STATE_KPIS = {
     MachineState.OFF_SHIFT: "off_shift",
 }
 """Per-station KPI holding the time fraction of each machine state."""
+
+
+MAIN_KPIS = ("throughput", "wip_mean", "lead_time_mean", "tardiness_mean")
+"""The plant-level KPIs a summary shows first (sweep tables, comparison plots, dashboard)."""
 
 
 def kpi_names(scenario: Scenario) -> list[str]:

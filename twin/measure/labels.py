@@ -1,10 +1,22 @@
-"""Words and colours for KPIs and machine states, shared by the CLI table, plots and dashboard."""
+"""KPIs, machine states and numbers as people read them: the one place the CLI tables, the
+JSON documents, the plots and the dashboard take their words, colours and formats from."""
 
 from __future__ import annotations
 
+import math
+from typing import TypeGuard
+
 from twin.sim.log import MachineState
 
-__all__ = ["STATE_COLORS", "kpi_label"]
+__all__ = [
+    "STATE_COLORS",
+    "finite",
+    "format_estimate",
+    "format_interval",
+    "format_number",
+    "json_number",
+    "kpi_label",
+]
 
 STATE_COLORS = {
     MachineState.BUSY: "#2ca02c",
@@ -44,3 +56,38 @@ def kpi_label(name: str, time_unit: str) -> str:
     if prefix.startswith("stations.") and kpi in _STATION:
         return f"{prefix.removeprefix('stations.')}: {_STATION[kpi].format(u=time_unit)}"
     return name
+
+
+def finite(value: float | None) -> TypeGuard[float]:
+    """Whether ``value`` is a number that is neither NaN nor infinite."""
+    return value is not None and not (math.isnan(value) or math.isinf(value))
+
+
+def json_number(value: float | None) -> float | None:
+    """``value`` as JSON can hold it: NaN and infinities (undefined statistics) become null."""
+    return float(value) if finite(value) else None
+
+
+def format_number(value: float | None, digits: int = 4) -> str:
+    """A number for people: ``digits`` significant digits, large values with thousands
+    separators instead of exponents (``13,800``, not ``1.38e+04``), ``n/a`` when undefined."""
+    if not finite(value):
+        return "n/a"
+    if abs(value) >= 10**digits:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"
+
+
+def format_interval(low: float | None, high: float | None, digits: int = 3) -> str:
+    """``[low, high]``, or an empty text when the interval is undefined (one replication)."""
+    if finite(low) and finite(high):
+        return f"[{format_number(low, digits)}, {format_number(high, digits)}]"
+    return ""
+
+
+def format_estimate(mean: float | None, low: float | None, high: float | None) -> str:
+    """``mean ± half-width`` of a confidence interval, the mean alone without one, ``n/a``
+    when undefined: the compact form of the CLI's tables."""
+    if finite(mean) and finite(low) and finite(high):
+        return f"{format_number(mean)} ± {format_number((high - low) / 2, 2)}"
+    return format_number(mean)
