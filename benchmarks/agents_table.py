@@ -102,7 +102,8 @@ def plant(seeds: int) -> None:
 
 
 def throughput() -> None:
-    from agents.train import load_config, train
+    from agents.config import load_config
+    from agents.train import train
 
     config = load_config(ZOO / "jobshop_10x10.yaml")
     print("\nTraining throughput, 10x10 random instances, MaskablePPO + candidate policy, 8192 steps:\n")

@@ -7,14 +7,13 @@ import pytest
 
 import twin
 from tests.helpers import scenario
-from twin.measure.kpi import STATE_KPIS
+from twin.measure.kpi import STATE_KPIS, step_average
 from twin.measure.timeline import (
     buffer_levels,
     lead_times,
     operations,
     state_intervals,
     state_shares,
-    step_average,
     wip_levels,
 )
 

@@ -10,7 +10,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from agents.train import ConfigError, parse_config, train
+from agents.config import ConfigError, parse_config
+from agents.train import train
 from twin.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,6 +178,6 @@ def test_every_problem_is_listed() -> None:
 
 @pytest.mark.parametrize("config", sorted((ROOT / "agents" / "zoo").glob("*.yaml")), ids=lambda p: p.stem)
 def test_zoo_configs_are_valid(config: Path) -> None:
-    from agents.train import load_config
+    from agents.config import load_config
 
     assert load_config(config).name == config.stem

@@ -228,10 +228,12 @@ def test_operators_are_never_overcommitted(data: dict[str, Any]) -> None:
         return
     changes = shift_changes(spec)
     # A START after a setup may fall off shift (the operator finishes what was begun), so only
-    # stations without setups have START records that begin the operator's work.
+    # stations without setups have START records that begin the operator's work. Setups begin
+    # at their SETUP job event; a SETUP state record after a repair resumes one begun on shift.
     plain = [i for i in crewed if list(s.stations.values())[i].setup is None]
-    starts = cols["job_time"][(cols["job_kind"] == JobEvent.START) & np.isin(cols["job_station"], plain)]
-    setups = times[np.isin(machines, list(gids)) & (codes == MachineState.SETUP)]
+    kind, station = cols["job_kind"], cols["job_station"]
+    starts = cols["job_time"][(kind == JobEvent.START) & np.isin(station, plain)]
+    setups = cols["job_time"][(kind == JobEvent.SETUP) & np.isin(station, crewed)]
     for t in np.concatenate([starts, setups]):
         phase = float(t) % spec.shifts.period
         present = [count for at, count in changes if at <= phase][-1]  # changes are sorted

@@ -28,7 +28,7 @@ def train(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Train an agent on twin/Dispatch-v0 as CONFIG says: checkpoints, best model, TensorBoard logs, model card."""
-    from agents.train import ConfigError, load_config
+    from agents.config import ConfigError, load_config
     from agents.train import train as run_training
 
     try:

@@ -21,7 +21,16 @@ import numpy as np
 from twin.scenario import Scenario
 from twin.sim.log import EventLog, JobEvent, MachineState
 
-__all__ = ["MAIN_KPIS", "STATE_KPIS", "compute_kpis", "kpi_names", "state_time", "time_average", "wip_series"]
+__all__ = [
+    "MAIN_KPIS",
+    "STATE_KPIS",
+    "compute_kpis",
+    "kpi_names",
+    "state_time",
+    "step_average",
+    "time_average",
+    "wip_series",
+]
 
 STATE_KPIS = {
     MachineState.BUSY: "utilization",
@@ -49,14 +58,32 @@ def kpi_names(scenario: Scenario) -> list[str]:
     return names
 
 
+def step_average(times: np.ndarray, levels: np.ndarray, edges: np.ndarray, initial: float = 0.0) -> np.ndarray:
+    """Time average within each interval ``[edges[i], edges[i+1])`` of a step function that is
+    ``initial`` before ``times[0]`` and ``levels[i]`` from ``times[i]`` on (``times`` ascending).
+
+    The one integrator of step functions: WIP, buffer levels and machine counts over time all
+    go through it, so the KPIs and the timeline views agree."""
+    times = np.asarray(times, float)
+    levels = np.asarray(levels, float)
+    edges = np.asarray(edges, float)
+    points = np.concatenate(([-np.inf], times))
+    values = np.concatenate(([initial], levels))
+    # Area under the step function from edges[0] to each edge.
+    at = np.clip(points, edges[0], None)
+    area_at_points = np.concatenate(([0.0], np.cumsum(values[:-1] * np.diff(at))))
+    last = np.searchsorted(points, edges, side="right") - 1
+    area = area_at_points[last] + values[last] * (edges - at[last])
+    means: np.ndarray = np.diff(area) / np.diff(edges)
+    return means
+
+
 def time_average(times: np.ndarray, levels: np.ndarray, initial: float, start: float, end: float) -> float:
-    """Time average over ``[start, end]`` of a step function that is ``initial`` before
-    ``times[0]`` and ``levels[i]`` from ``times[i]`` on (``times`` ascending)."""
+    """Time average over ``[start, end]`` of a step function (see :func:`step_average`); NaN
+    for an empty window."""
     if end <= start:
         return float("nan")
-    edges = np.clip(np.concatenate(([start], times, [end])), start, end)
-    values = np.concatenate(([initial], levels))
-    return float(np.dot(values, np.diff(edges)) / (end - start))
+    return float(step_average(times, levels, np.array([start, end]), initial)[0])
 
 
 def wip_series(log: EventLog, edges: np.ndarray) -> np.ndarray:
@@ -64,14 +91,8 @@ def wip_series(log: EventLog, edges: np.ndarray) -> np.ndarray:
     cols = log.columns()
     kind, time = cols["job_kind"], cols["job_time"]
     moves = (kind == JobEvent.ARRIVE) | (kind == JobEvent.EXIT) | (kind == JobEvent.SCRAP)
-    times = time[moves]
     level = np.cumsum(np.where(kind[moves] == JobEvent.ARRIVE, 1.0, -1.0))
-    # Integral of the step function from 0 to each event time, then to each edge.
-    area = np.concatenate(([0.0], np.cumsum(level[:-1] * np.diff(times)))) if len(times) else np.zeros(0)
-    last = np.searchsorted(times, edges, side="right") - 1
-    safe = np.maximum(last, 0)
-    at_edges = np.where(last >= 0, area[safe] + level[safe] * (edges - times[safe]) if len(times) else 0.0, 0.0)
-    return np.diff(at_edges) / np.diff(edges)
+    return step_average(time[moves], level, edges)
 
 
 CHUNK_RECORDS = 2_000_000

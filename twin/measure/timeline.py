@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from twin.measure.kpi import STATE_KPIS
+from twin.measure.kpi import STATE_KPIS, step_average
 
 __all__ = [
     "buffer_levels",
@@ -22,7 +22,6 @@ __all__ = [
     "operations",
     "state_intervals",
     "state_shares",
-    "step_average",
     "wip_levels",
 ]
 
@@ -67,23 +66,6 @@ def operations(events: pd.DataFrame) -> pd.DataFrame:
     frame["start"] = ops["time"].to_numpy(float)[starts]
     frame["end"] = np.where(finished, ops["time"].to_numpy(float)[following], np.nan)
     return frame
-
-
-def step_average(times: np.ndarray, levels: np.ndarray, edges: np.ndarray, initial: float = 0.0) -> np.ndarray:
-    """Time average within each interval ``[edges[i], edges[i+1])`` of a step function that is
-    ``initial`` before ``times[0]`` and ``levels[i]`` from ``times[i]`` on (``times`` ascending)."""
-    times = np.asarray(times, float)
-    levels = np.asarray(levels, float)
-    edges = np.asarray(edges, float)
-    points = np.concatenate(([-np.inf], times))
-    values = np.concatenate(([initial], levels))
-    # Area under the step function from edges[0] to each edge.
-    at = np.clip(points, edges[0], None)
-    area_at_points = np.concatenate(([0.0], np.cumsum(values[:-1] * np.diff(at))))
-    last = np.searchsorted(points, edges, side="right") - 1
-    area = area_at_points[last] + values[last] * (edges - at[last])
-    means: np.ndarray = np.diff(area) / np.diff(edges)
-    return means
 
 
 def _binned(times: np.ndarray, steps: np.ndarray, edges: np.ndarray) -> np.ndarray:
