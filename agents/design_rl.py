@@ -17,9 +17,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
-
 from agents.design_search import Progress, SearchResult
+from agents.methods import run_policy
 from twin.envs.design import DesignEnv, RewardMode
 from twin.studies.design import DesignEvaluator
 
@@ -83,7 +82,7 @@ def rl_search(
 
     venv = DummyVecEnv([make for _ in range(config.n_envs)])
     venv.seed(config.seed)
-    algorithm, masked = _algorithm()
+    algorithm = _algorithm()
     model = algorithm(
         "MlpPolicy",
         venv,
@@ -109,15 +108,7 @@ def rl_search(
 
     model.learn(total_timesteps=config.timesteps, callback=Report())
     env = make()
-    obs, info = env.reset(seed=config.seed)
-    while True:
-        if masked:
-            action, _ = model.predict(obs, deterministic=True, action_masks=env.action_masks())
-        else:
-            action, _ = model.predict(obs, deterministic=True)
-        obs, _, terminated, truncated, info = env.step(int(np.asarray(action).item()))
-        if terminated or truncated:
-            break
+    info, _ = run_policy(model, env, config.seed)
     final = evaluator.cached(env.space.values_of(info["design"]))
     assert final is not None, "the final design was just simulated"
     designs = evaluator.evaluations
@@ -130,12 +121,12 @@ def rl_search(
     return SearchResult("rl", designs, time.perf_counter() - started, details, best_override=final)
 
 
-def _algorithm() -> tuple[Any, bool]:
-    """MaskablePPO when sb3-contrib is installed, else PPO (and whether masks are used)."""
+def _algorithm() -> Any:
+    """MaskablePPO when sb3-contrib is installed, else PPO."""
     try:
         from sb3_contrib import MaskablePPO
     except ImportError:
         from stable_baselines3 import PPO
 
-        return PPO, False
-    return MaskablePPO, True
+        return PPO
+    return MaskablePPO

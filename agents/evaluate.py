@@ -31,21 +31,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from twin.jobshop.evaluation import RESULT_COLUMNS, SCHEDULE_COLUMNS, MethodOutcome, evaluate, rule_method
-from twin.jobshop.instances import JobShopInstance, instance_to_scenario
-from twin.jobshop.schedules import check_schedule, schedule_from_log
+from agents.methods import cpsat_method, load_any_model, model_method, run_policy
+from twin.jobshop.evaluation import RESULT_COLUMNS, SCHEDULE_COLUMNS, Method, evaluate, rule_method
+from twin.jobshop.instances import JobShopInstance
 from twin.measure.stats import confidence_interval
 
 __all__ = [
     "AgentSpec",
     "evaluate_instances",
     "evaluate_scenario",
-    "load_any_model",
     "parse_agent",
-    "run_policy",
     "summarize",
 ]
 
@@ -104,88 +101,12 @@ def _model_name(path: Path) -> str:
     return path.parent.name if path.stem in ("model", "best_model") else path.stem
 
 
-def load_any_model(path: str | Path) -> Any:
-    """Load a saved MaskablePPO, PPO, A2C or DQN model on the CPU.
-
-    Raises:
-        ValueError: none of them can load the file.
-    """
-    import torch
-    from sb3_contrib import MaskablePPO
-    from stable_baselines3 import A2C, DQN, PPO
-
-    torch.set_num_threads(1)
-    problems = []
-    for cls in (MaskablePPO, PPO, A2C, DQN):
-        try:
-            return cls.load(str(path), device="cpu")
-        except Exception as error:  # SB3 raises many types for a foreign file
-            problems.append(f"{cls.__name__}: {type(error).__name__}")
-    raise ValueError(f"cannot load a model from {path} ({'; '.join(problems)})")
-
-
-def run_policy(policy: Any, env: Any, seed: int, deterministic: bool = True) -> tuple[dict[str, Any], int]:
-    """One episode of ``env`` (a DispatchEnv) with ``policy`` (an SB3 policy or model): the
-    last info and the number of decisions. A candidate policy is resized to the env's shape.
-
-    Raises:
-        ValueError: the policy does not fit the env's spaces (and cannot be resized).
-    """
-    from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
-
-    from agents.policies import resize_policy
-
-    policy = resize_policy(getattr(policy, "policy", policy), env.observation_space, env.action_space)
-    masked = isinstance(policy, MaskableActorCriticPolicy)
-    obs, info = env.reset(seed=seed)
-    decisions = 0
-    while True:
-        if masked:
-            action, _ = policy.predict(obs, deterministic=deterministic, action_masks=env.action_masks())
-        else:
-            action, _ = policy.predict(obs, deterministic=deterministic)
-        obs, _, terminated, truncated, info = env.step(int(np.asarray(action).item()))
-        decisions += 1
-        if terminated or truncated:
-            return info, decisions
-
-
-def _model_method(spec: AgentSpec) -> Callable[[JobShopInstance, int], MethodOutcome]:
-    import torch
-
-    from twin.envs.dispatch import DispatchEnv
-
-    assert spec.path is not None
-    model = load_any_model(spec.path)
-
-    def schedule(instance: JobShopInstance, seed: int) -> MethodOutcome:
-        scenario = instance_to_scenario(instance)
-        best: tuple[float, list[Any]] | None = None
-        total = 0
-        for k in range(max(1, spec.samples)):
-            env = DispatchEnv(scenario, mode="job")
-            if spec.samples:
-                torch.manual_seed(1_000_003 * seed + k)  # sampled rollouts: reproducible per (seed, k)
-            info, decisions = run_policy(model, env, seed, deterministic=not spec.samples)
-            total += decisions
-            if best is None or info["makespan"] < best[0]:
-                best = (float(info["makespan"]), schedule_from_log(env.plant.log))
-        assert best is not None
-        broken = check_schedule(instance, best[1])
-        assert not broken, broken  # a model bug must not pass for a result
-        return MethodOutcome(best[0], best[1], decisions=total)
-
-    return schedule
-
-
-def _cpsat_method(time_limit: float) -> Callable[[JobShopInstance, int], MethodOutcome]:
-    from agents.cpsat import solve
-
-    def schedule(instance: JobShopInstance, seed: int) -> MethodOutcome:
-        result = solve(instance, time_limit=time_limit, workers=1, seed=seed)
-        return MethodOutcome(float(result.makespan), result.schedule, optimal=result.optimal)
-
-    return schedule
+def _method(spec: AgentSpec, time_limit: float) -> Method:
+    if spec.rule is not None:
+        return rule_method(spec.rule)
+    if spec.path is not None:
+        return model_method(spec.path, spec.samples)
+    return cpsat_method(time_limit)
 
 
 def evaluate_instances(
@@ -196,15 +117,7 @@ def evaluate_instances(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every agent on every (deterministic) job-shop instance: results and schedules tables."""
-    methods: dict[str, Any] = {}
-    for spec in agents:
-        if spec.kind == "rule":
-            assert spec.rule is not None
-            methods[spec.method] = rule_method(spec.rule)
-        elif spec.kind == "cpsat":
-            methods[spec.method] = _cpsat_method(time_limit)
-        else:
-            methods[spec.method] = _model_method(spec)
+    methods = {spec.method: _method(spec, time_limit) for spec in agents}
     results, schedules = evaluate(instances, methods, best_known, seeds=(0,), progress=progress)
     results["kpi"] = "makespan"
     results["value"] = results["makespan"]
@@ -239,8 +152,7 @@ def evaluate_scenario(
         for spec in agents:
             env = DispatchEnv(scenario, horizon=horizon)
             started = time.perf_counter()
-            if spec.kind == "rule":
-                assert spec.rule is not None
+            if spec.rule is not None:
                 steps = list(rule_rollout(env, spec.rule, seed))
                 info, decisions = steps[-1].info, len(steps)
             else:

@@ -117,9 +117,25 @@ class CandidateNetwork(nn.Module):
 
 class _CandidateMixin:
     """Builds :class:`CandidateNetwork` as the policy's ``mlp_extractor`` and makes
-    ``action_net`` the identity (the network's scores are the logits)."""
+    ``action_net`` the identity (the network's scores are the logits). SB3 needs one policy
+    class per base (masked or not); both share this constructor.
 
-    def _setup_candidate(self, n_stations: int | None, max_queue: int | None, hidden: int, action_space: Any) -> None:
+    Args:
+        n_stations: stations ``S`` of the env (default: inferred from the observation size).
+        max_queue: candidate slots ``Q`` (default: the number of actions).
+        hidden: width of the encoder, scorer and critic layers.
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space[Any],
+        action_space: spaces.Space[Any],
+        lr_schedule: Any,
+        n_stations: int | None = None,
+        max_queue: int | None = None,
+        hidden: int = 64,
+        **kwargs: Any,
+    ) -> None:
         if not isinstance(action_space, spaces.Discrete):
             raise ValueError(f"the candidate policy needs a Discrete action space (got {action_space})")
         self.candidate_max_queue = int(max_queue or action_space.n)
@@ -127,6 +143,7 @@ class _CandidateMixin:
             raise ValueError(f"max_queue must equal the number of actions (got {max_queue}, {action_space.n} actions)")
         self.candidate_hidden = hidden
         self.candidate_stations = n_stations
+        super().__init__(observation_space, action_space, lr_schedule, **kwargs)  # type: ignore[call-arg]
 
     def _build_mlp_extractor(self) -> None:
         obs_space: Any = self.observation_space  # type: ignore[attr-defined]
@@ -147,8 +164,9 @@ class _CandidateMixin:
             **self.optimizer_kwargs,  # type: ignore[attr-defined]
         )
 
-    def _candidate_parameters(self) -> dict[str, Any]:
-        return {
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        parameters: dict[str, Any] = super()._get_constructor_parameters()  # type: ignore[misc]
+        return parameters | {
             "n_stations": self.candidate_stations,
             "max_queue": self.candidate_max_queue,
             "hidden": self.candidate_hidden,
@@ -156,50 +174,12 @@ class _CandidateMixin:
 
 
 class CandidatePolicy(_CandidateMixin, MaskableActorCriticPolicy):
-    """The candidate-scoring policy for sb3-contrib's ``MaskablePPO``.
-
-    Args:
-        n_stations: stations ``S`` of the env (default: inferred from the observation size).
-        max_queue: candidate slots ``Q`` (default: the number of actions).
-        hidden: width of the encoder, scorer and critic layers.
-    """
-
-    def __init__(
-        self,
-        observation_space: spaces.Space[Any],
-        action_space: spaces.Space[Any],
-        lr_schedule: Any,
-        n_stations: int | None = None,
-        max_queue: int | None = None,
-        hidden: int = 64,
-        **kwargs: Any,
-    ) -> None:
-        self._setup_candidate(n_stations, max_queue, hidden, action_space)
-        super().__init__(observation_space, action_space, lr_schedule, **kwargs)
-
-    def _get_constructor_parameters(self) -> dict[str, Any]:
-        return super()._get_constructor_parameters() | self._candidate_parameters()
+    """The candidate-scoring policy for sb3-contrib's ``MaskablePPO`` (arguments: the mixin's)."""
 
 
 class CandidateActorCriticPolicy(_CandidateMixin, ActorCriticPolicy):
     """The candidate-scoring policy for ``PPO`` and ``A2C`` (no masks: an invalid choice
     starts the first candidate, see the env). Arguments as :class:`CandidatePolicy`."""
-
-    def __init__(
-        self,
-        observation_space: spaces.Space[Any],
-        action_space: spaces.Space[Any],
-        lr_schedule: Any,
-        n_stations: int | None = None,
-        max_queue: int | None = None,
-        hidden: int = 64,
-        **kwargs: Any,
-    ) -> None:
-        self._setup_candidate(n_stations, max_queue, hidden, action_space)
-        super().__init__(observation_space, action_space, lr_schedule, **kwargs)
-
-    def _get_constructor_parameters(self) -> dict[str, Any]:
-        return super()._get_constructor_parameters() | self._candidate_parameters()
 
 
 def resize_policy(policy: Any, observation_space: spaces.Box, action_space: spaces.Discrete) -> Any:

@@ -95,7 +95,7 @@ def score_policy(
     policy: Any, cases: list[Case], env_kwargs: dict[str, Any], metric: str, deterministic: bool = True
 ) -> list[float]:
     """The metric of each case's episode under ``policy`` (an SB3 policy or model)."""
-    from agents.evaluate import run_policy
+    from agents.methods import run_policy
     from twin.envs.dispatch import DispatchEnv
 
     return [

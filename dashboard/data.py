@@ -25,7 +25,6 @@ __all__ = [
     "Settings",
     "compare_table",
     "cpsat_available",
-    "cpsat_method",
     "describe_distribution",
     "jobshop_instances",
     "kpi_choices",
@@ -356,18 +355,6 @@ def kpi_choices(table: pd.DataFrame) -> dict[str, str]:
 # Evaluations
 
 
-def cpsat_method(time_limit: float) -> Any:
-    """CP-SAT (:mod:`agents.cpsat`) as a :data:`twin.evaluation.Method`."""
-    from agents.cpsat import solve
-    from twin.jobshop.evaluation import MethodOutcome
-
-    def method(instance: Any, seed: int) -> MethodOutcome:
-        solved = solve(instance, time_limit=time_limit, seed=seed)
-        return MethodOutcome(float(solved.makespan), solved.schedule, solved.optimal)
-
-    return method
-
-
 def cpsat_available() -> bool:
     """Whether OR-Tools (the ``solver`` extra) is installed."""
     import importlib.util
@@ -399,17 +386,17 @@ def run_baselines(
 ) -> Path:
     """Evaluate ``rules`` (through the twin) and, with a time limit, CP-SAT on ``instances`` of
     ``folder`` and store the evaluation in ``root``; return its folder."""
-    from twin.jobshop.bounds import load_bounds
+    from twin.jobshop.bounds import BOUNDS_FILE, best_known
     from twin.jobshop.evaluation import evaluate, rule_method
     from twin.jobshop.instances import load_instance
     from twin.studies.store import write_evaluation
 
-    bounds_file = folder / "bounds.json"
-    bounds = load_bounds(bounds_file) if bounds_file.is_file() else {}
-    best = {k: v["upper_bound"] for k, v in bounds.items() if v.get("upper_bound")}
+    best = best_known([folder / BOUNDS_FILE])
     methods = {f"rule:{rule}": rule_method(rule) for rule in rules}
     if cpsat_time_limit:
-        methods["cpsat"] = cpsat_method(cpsat_time_limit)
+        from agents.methods import cpsat_method
+
+        methods["cpsat"] = cpsat_method(cpsat_time_limit, workers=None)
     loaded = [load_instance(folder / f"{name}.txt") for name in instances]
     results, schedules = evaluate(loaded, methods, best, progress=progress)
     return write_evaluation(results, schedules, root, name, {"cpsat_time_limit_s": cpsat_time_limit})

@@ -10,7 +10,8 @@ import torch
 from sb3_contrib import MaskablePPO
 from typer.testing import CliRunner
 
-from agents.evaluate import evaluate_instances, evaluate_scenario, load_any_model, parse_agent, run_policy, summarize
+from agents.evaluate import evaluate_instances, evaluate_scenario, parse_agent, summarize
+from agents.methods import load_any_model, run_policy
 from agents.policies import CandidatePolicy
 from twin.cli import app
 from twin.envs.dispatch import DispatchEnv

@@ -9,7 +9,7 @@ import torch
 from sb3_contrib import MaskablePPO
 from typer.testing import CliRunner
 
-from agents.evaluate import load_any_model, run_policy
+from agents.methods import load_any_model, run_policy
 from twin.cli import app
 from twin.envs.dispatch import DispatchEnv
 from twin.envs.vector import make_vec_env

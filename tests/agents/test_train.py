@@ -92,7 +92,7 @@ def test_the_same_config_and_seed_train_the_same_model(tmp_path: Path) -> None:
     """Imitation, baseline and PPO together: two runs give bit-identical weights and curves."""
     import torch
 
-    from agents.evaluate import load_any_model
+    from agents.methods import load_any_model
 
     data = TINY | {"imitation": {"rule": "mwkr", "episodes": 4, "epochs": 2}, "baseline": "mwkr"}
     cards = [train(parse_config(data), tmp_path / name) for name in ("a", "b")]

@@ -71,19 +71,6 @@ def _seeds(text: str) -> list[int]:
     return [int(part) for part in text.split(",")]
 
 
-def _bounds(files: list[Path], bounds: Path | None) -> dict[str, float]:
-    from twin.jobshop.bounds import load_bounds
-
-    paths = [bounds] if bounds else sorted({file.parent / "bounds.json" for file in files})
-    found: dict[str, float] = {}
-    for path in paths:
-        if path.is_file():
-            for name, entry in load_bounds(path).items():
-                if isinstance(entry.get("upper_bound"), int | float):
-                    found[name] = float(entry["upper_bound"])
-    return found
-
-
 def _number(value: Any, digits: int = 4, scale: float = 1.0) -> str:
     return format_number(scale * value, digits) if finite(value) else ""
 
@@ -109,6 +96,7 @@ def evaluate(
 ) -> None:
     """Score agents on job-shop instances or a stochastic scenario: KPI mean, CI, gap, difference to the best rule."""
     from agents.evaluate import evaluate_instances, evaluate_scenario, parse_agent, summarize
+    from twin.jobshop.bounds import BOUNDS_FILE, best_known
     from twin.jobshop.instances import InstanceError, generate_instance, load_instance
     from twin.measure.kpi import kpi_names
 
@@ -165,7 +153,8 @@ def evaluate(
             if generated is not None:
                 jobs, machines, count, first = generated
                 loaded = [generate_instance(jobs, machines, seed=first + i) for i in range(count)]
-            results, schedules = evaluate_instances(loaded, specs, _bounds(files, bounds), time_limit, advance)
+            bounds_files = [bounds] if bounds else sorted({file.parent / BOUNDS_FILE for file in files})
+            results, schedules = evaluate_instances(loaded, specs, best_known(bounds_files), time_limit, advance)
             shown = ", ".join(i.name for i in loaded[:3]) + ("..." if len(loaded) > 3 else "")
             label = f"random {random}" if random else shown
     summary = summarize(results)

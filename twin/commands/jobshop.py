@@ -11,48 +11,13 @@ import typer
 
 from twin.commands.common import fail
 from twin.dispatching import rule_names
-from twin.jobshop.bounds import load_bounds
+from twin.jobshop.bounds import BOUNDS_FILE, best_known
+from twin.jobshop.evaluation import rule_method
 from twin.jobshop.gantt import plot_gantt
-from twin.jobshop.instances import InstanceError, JobShopInstance, Perturbation, instance_to_scenario, load_instance
-from twin.jobshop.schedules import ScheduledOperation, check_schedule, run_rule, schedule_from_log
+from twin.jobshop.instances import InstanceError, Perturbation, load_instance
+from twin.jobshop.schedules import ScheduleError, check_schedule
 
 __all__ = ["jobshop"]
-
-
-def _best_known(path: Path) -> int | None:
-    """The best known makespan from a bounds.json beside the instance file, if any."""
-    bounds = path.parent / "bounds.json"
-    if not bounds.is_file():
-        return None
-    try:
-        value = load_bounds(bounds).get(path.stem, {}).get("upper_bound")
-    except (OSError, ValueError):
-        return None
-    return int(value) if isinstance(value, int | float) else None
-
-
-def _agent_schedule(
-    model_path: Path, instance: JobShopInstance, perturbation: Perturbation, mode: str
-) -> tuple[float, list[ScheduledOperation]]:
-    from agents.evaluate import load_any_model, run_policy
-    from twin.envs.dispatch import DispatchEnv
-
-    try:
-        model = load_any_model(model_path)
-    except ValueError as error:
-        fail([f"--agent: {error}"])
-    scenario = instance_to_scenario(instance, perturbation=perturbation)
-    if mode == "rule":
-        env = DispatchEnv(scenario, mode="rule")
-    elif getattr(model.policy, "candidate_max_queue", None) is not None:
-        env = DispatchEnv(scenario, mode="job")  # the candidate policy reads a queue of any length
-    else:
-        env = DispatchEnv(scenario, mode="job", max_queue=int(getattr(model.action_space, "n", 1)))
-    try:
-        info, _ = run_policy(model, env, seed=perturbation.seed)
-    except ValueError as error:
-        fail([f"--agent: {error}"])
-    return float(info["makespan"]), schedule_from_log(env.plant.log)
 
 
 def jobshop(
@@ -80,8 +45,12 @@ def jobshop(
         problems.append(f"give exactly one of --rule NAME, --cpsat, --agent MODEL (got {', '.join(methods) or 'none'})")
     if rule is not None and rule not in rule_names():
         problems.append(f"--rule: unknown rule (expected one of: {', '.join(rule_names())}) (got {rule!r})")
-    stochastic = cv > 0 or mtbf is not None or arrival_mean is not None
-    if cpsat and stochastic:
+    perturbation = Perturbation()
+    try:
+        perturbation = Perturbation(cv, mtbf, mttr, arrival_mean, due_factor, seed)
+    except ValueError as error:
+        problems.append(str(error))
+    if cpsat and perturbation.stochastic:
         problems.append("--cpsat: solves the deterministic instance; drop --cv, --mtbf/--mttr and --arrival-mean")
     if cpsat and not time_limit > 0:
         problems.append(f"--time-limit: must be > 0 (got {time_limit:g})")
@@ -91,10 +60,6 @@ def jobshop(
         problems.append(f"--mode: must be job or rule (got {mode!r})")
     if gantt is not None and not gantt.parent.is_dir():
         problems.append(f"--gantt: folder does not exist (got {gantt.parent})")
-    try:
-        perturbation = Perturbation(cv, mtbf, mttr, arrival_mean, due_factor, seed)
-    except ValueError as error:
-        problems.append(str(error))
     if problems:
         fail(problems)
     try:
@@ -102,22 +67,29 @@ def jobshop(
     except InstanceError as error:
         fail([str(error)])
 
-    optimal: bool | None = None
-    if rule is not None:
-        result = run_rule(instance_to_scenario(instance, rule, perturbation))
-        method, makespan, schedule = f"rule:{rule}", result.makespan, result.schedule
-    elif cpsat:
-        from agents.cpsat import solve
+    if cpsat:
+        from agents.methods import cpsat_method
 
-        solved = solve(instance, time_limit=time_limit)
-        method, makespan, schedule, optimal = "cpsat", float(solved.makespan), solved.schedule, solved.optimal
+        method, run, option = "cpsat", cpsat_method(time_limit, workers=None), "--cpsat"
+    elif agent is not None:
+        from agents.methods import model_method
+
+        try:
+            run = model_method(agent, perturbation=perturbation, mode=mode)
+        except ValueError as error:
+            fail([f"--agent: {error}"])
+        method, option = f"agent:{agent.name}", "--agent"
     else:
-        assert agent is not None
-        makespan, schedule = _agent_schedule(agent, instance, perturbation, mode)
-        method = f"agent:{agent.name}"
+        method, run, option = f"rule:{rule}", rule_method(str(rule), perturbation), "--rule"
+    try:
+        outcome = run(instance, perturbation.seed)
+    except (ValueError, RuntimeError) as error:  # a model that does not fit, no schedule in the time limit
+        fail([f"{option}: {error}"])
+    makespan, schedule, optimal = outcome.makespan, outcome.schedule, outcome.optimal
     # Every schedule is checked against the instance: a model bug must not pass for a result.
-    broken = check_schedule(instance, schedule, exact_durations=not stochastic)
-    assert not broken, broken
+    broken = check_schedule(instance, schedule, exact_durations=not perturbation.stochastic)
+    if broken:
+        raise ScheduleError(f"{method} made an infeasible schedule of {instance.name}: {'; '.join(broken[:3])}")
 
     if gantt is not None:
         typer.echo(
@@ -134,7 +106,7 @@ def jobshop(
         }
         sys.stdout.write(json.dumps(document) + "\n")
         return
-    best = _best_known(file)
-    gap = f", {100 * (makespan / best - 1):.1f}% above the best known {best}" if best else ""
+    best = best_known([file.parent / BOUNDS_FILE]).get(file.stem)
+    gap = f", {100 * (makespan / best - 1):.1f}% above the best known {best:g}" if best else ""
     proof = {True: " (optimal)", False: " (not proven optimal)", None: ""}[optimal]
     typer.echo(f"{instance.name}: makespan {makespan:g} by {method}{proof}{gap}")

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from twin.jobshop.instances import JobShopInstance, instance_to_scenario
+from twin.jobshop.instances import JobShopInstance, Perturbation, instance_to_scenario
 from twin.jobshop.schedules import ScheduledOperation, run_rule
 from twin.measure.stats import confidence_interval
 
@@ -87,11 +87,12 @@ Method = Callable[[JobShopInstance, int], MethodOutcome]
 """Schedules an instance with a seed."""
 
 
-def rule_method(rule: str) -> Method:
-    """A dispatching rule run through the twin, as a :data:`Method`."""
+def rule_method(rule: str, perturbation: Perturbation | None = None) -> Method:
+    """A dispatching rule run through the twin, as a :data:`Method` (on the perturbed shop
+    when a perturbation is given)."""
 
     def schedule(instance: JobShopInstance, seed: int) -> MethodOutcome:
-        run = run_rule(instance_to_scenario(instance, rule), seed=seed)
+        run = run_rule(instance_to_scenario(instance, rule, perturbation), seed=seed)
         return MethodOutcome(run.makespan, run.schedule)
 
     return schedule

@@ -230,6 +230,12 @@ class Perturbation:
         if self.due_factor is not None and self.due_factor < 0:
             raise ValueError(f"due_factor must be >= 0 (got {self.due_factor})")
 
+    @property
+    def stochastic(self) -> bool:
+        """Whether the shop differs from the textbook instance in its times (noise,
+        breakdowns or arrivals); due dates alone do not change a schedule's feasibility."""
+        return self.cv > 0 or self.mtbf is not None or self.arrival_mean is not None
+
 
 def instance_to_scenario(
     instance: JobShopInstance, rule: str = "fifo", perturbation: Perturbation | None = None

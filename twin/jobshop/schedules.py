@@ -19,9 +19,13 @@ from twin.scenario import Scenario
 from twin.sim.log import EventLog, JobEvent
 from twin.sim.plant import Plant
 
-__all__ = ["JobShopRun", "ScheduledOperation", "check_schedule", "run_rule", "schedule_from_log"]
+__all__ = ["JobShopRun", "ScheduleError", "ScheduledOperation", "check_schedule", "run_rule", "schedule_from_log"]
 
 _START, _FINISH = int(JobEvent.START), int(JobEvent.FINISH)
+
+
+class ScheduleError(RuntimeError):
+    """A method produced a schedule that breaks its instance: a bug, never a result."""
 
 
 class ScheduledOperation(NamedTuple):
