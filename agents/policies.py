@@ -35,26 +35,11 @@ from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
 from stable_baselines3.common.policies import ActorCriticPolicy
 from torch import nn
 
-from twin.envs.dispatch import GLOBAL_FEATURES, JOB_FEATURES, STATION_FEATURES
+from twin.envs.observation import GLOBAL_FEATURES, JOB_FEATURES, JOB_PRESENT, STATION_FEATURES, Layout
 
-__all__ = ["CandidateActorCriticPolicy", "CandidateNetwork", "CandidatePolicy", "dispatch_shape", "resize_policy"]
+__all__ = ["CandidateActorCriticPolicy", "CandidateNetwork", "CandidatePolicy", "resize_policy"]
 
 CONTEXT_FEATURES = GLOBAL_FEATURES + 3 * STATION_FEATURES
-
-
-def dispatch_shape(observation_size: int, max_queue: int) -> int:
-    """The number of stations ``S`` of a Dispatch-v0 observation of this size and ``Q``.
-
-    Raises:
-        ValueError: no whole ``S`` fits (the size is not ``3 + 6 S + 7 Q``).
-    """
-    rest = observation_size - GLOBAL_FEATURES - JOB_FEATURES * max_queue
-    per_station = 1 + STATION_FEATURES
-    if rest <= 0 or rest % per_station:
-        raise ValueError(
-            f"observation size {observation_size} is not 3 + 6 * stations + 7 * max_queue with max_queue={max_queue}"
-        )
-    return rest // per_station
 
 
 class CandidateNetwork(nn.Module):
@@ -67,6 +52,7 @@ class CandidateNetwork(nn.Module):
     def __init__(self, n_stations: int, max_queue: int, hidden: int = 64) -> None:
         super().__init__()
         self.n_stations, self.max_queue, self.hidden = n_stations, max_queue, hidden
+        self.layout = Layout(n_stations, max_queue)
         self.latent_dim_pi = max_queue
         self.latent_dim_vf = hidden
         candidate_in = 2 * JOB_FEATURES + CONTEXT_FEATURES
@@ -77,16 +63,15 @@ class CandidateNetwork(nn.Module):
         )
 
     def _encode(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        s, q = self.n_stations, self.max_queue
+        s, q, layout = self.n_stations, self.max_queue, self.layout
         batch = obs.shape[0]
         global_ = obs[:, :GLOBAL_FEATURES]
-        onehot = obs[:, GLOBAL_FEATURES : GLOBAL_FEATURES + s]
-        at = GLOBAL_FEATURES + s
-        stations = obs[:, at : at + STATION_FEATURES * s].reshape(batch, s, STATION_FEATURES)
-        candidates = obs[:, at + STATION_FEATURES * s :].reshape(batch, q, JOB_FEATURES)
+        onehot = obs[:, layout.deciding : layout.deciding + s]
+        stations = obs[:, layout.station(0) : layout.candidate(0)].reshape(batch, s, STATION_FEATURES)
+        candidates = obs[:, layout.candidate(0) :].reshape(batch, q, JOB_FEATURES)
         deciding = (onehot.unsqueeze(-1) * stations).sum(dim=1)
         context = torch.cat([global_, deciding, stations.mean(dim=1), stations.amax(dim=1)], dim=1)
-        present = candidates[:, :, :1]  # feature 0 is 1 for a present candidate, 0 for an empty slot
+        present = candidates[:, :, JOB_PRESENT : JOB_PRESENT + 1]  # 1 for a present candidate, 0 for an empty slot
         count = present.sum(dim=1).clamp(min=1.0)
         mean = (candidates * present).sum(dim=1) / count
         relative = (candidates - mean.unsqueeze(1)) * present
@@ -147,7 +132,7 @@ class _CandidateMixin:
 
     def _build_mlp_extractor(self) -> None:
         obs_space: Any = self.observation_space  # type: ignore[attr-defined]
-        stations = self.candidate_stations or dispatch_shape(int(obs_space.shape[0]), self.candidate_max_queue)
+        stations = self.candidate_stations or Layout.of_size(int(obs_space.shape[0]), self.candidate_max_queue).stations
         self.candidate_stations = stations
         self.mlp_extractor: Any = CandidateNetwork(stations, self.candidate_max_queue, self.candidate_hidden)
 
@@ -201,7 +186,7 @@ def resize_policy(policy: Any, observation_space: spaces.Box, action_space: spac
     params.update(
         observation_space=observation_space,
         action_space=action_space,
-        n_stations=dispatch_shape(int(observation_space.shape[0]), int(action_space.n)),
+        n_stations=Layout.of_size(int(observation_space.shape[0]), int(action_space.n)).stations,
         max_queue=int(action_space.n),
     )
     resized = type(policy)(**params)

@@ -12,7 +12,25 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from twin.dispatching import Rule, RuleContext, make_rule, rule_names
+from twin.dispatching import Rule, rule_names
+from twin.envs.observation import (
+    GLOBAL_PENDING,
+    GLOBAL_PROGRESS,
+    GLOBAL_WIP,
+    JOB_NEXT_QUEUE,
+    JOB_PRESENT,
+    JOB_PROCESS_TIME,
+    JOB_REMAINING_OPS,
+    JOB_REMAINING_WORK,
+    JOB_SLACK,
+    JOB_WAITED,
+    STATION_BUSY,
+    STATION_IN_PROGRESS,
+    STATION_QUEUE,
+    STATION_UNAVAILABLE,
+    STATION_WORK,
+    Layout,
+)
 from twin.jobshop.instances import JobShopInstance, instance_to_scenario, read_instance
 from twin.measure.kpi import compute_kpis
 from twin.scenario import Scenario, load_scenario
@@ -30,9 +48,6 @@ REWARD_KINDS: tuple[str, ...] = get_args(RewardKind)
 DEFAULT_RULES: tuple[str, ...] = ("fifo", "spt", "lpt", "edd", "mwkr", "mopnr", "cr", "atc")
 """The rules an action may pick in ``mode="rule"``, in action order."""
 
-GLOBAL_FEATURES = 3
-STATION_FEATURES = 5
-JOB_FEATURES = 7
 
 _BUSY, _SETUP, _IDLE = int(MachineState.BUSY), int(MachineState.SETUP), int(MachineState.IDLE)
 
@@ -227,8 +242,8 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         if max_queue < 1:
             raise ValueError(f"max_queue must be >= 1 (got {max_queue})")
         self.max_queue = max_queue
-        n = len(self.stations)
-        size = GLOBAL_FEATURES + n + STATION_FEATURES * n + JOB_FEATURES * max_queue
+        self.layout = Layout(len(self.stations), max_queue)
+        size = self.layout.size
         self._size = size
         self._n_actions = max_queue if mode == "job" else len(self.rules)
         self.observation_space = spaces.Box(-1.0, 1.0, (size,), np.float32)
@@ -250,7 +265,6 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         work: list[float] = []
         routes: list[int] = []
         load = dict.fromkeys(spec.stations, 0.0)
-        station_ops: dict[str, list[float]] = {name: [] for name in spec.stations}
         jobs_total = 0
         for pname, product in spec.products.items():
             means = [spec.process_time(pname, i).mean for i in range(len(product.route))]
@@ -261,7 +275,6 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
             jobs_total += count if product.arrival is None else 0
             for op, mean in zip(product.route, means, strict=True):
                 load[op.station] += count * mean
-                station_ops[op.station].append(mean)
         self.op_max = max(max(op_means), 1e-9)
         self.work_max = max(max(work), 1e-9)
         self.work_mean = max(float(np.mean(work)), 1e-9)
@@ -273,7 +286,6 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         )
         per_machine = [load[name] / spec.stations[name].machines for name in spec.stations]
         self.lower_bound = max(max(per_machine), max(work), 1e-9)
-        self._station_mean = {name: float(np.mean(ops)) if ops else 1.0 for name, ops in station_ops.items()}
 
     # Gymnasium API
 
@@ -416,13 +428,7 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         rule = self._rule_cache.get(key)
         if rule is None:
             assert self._plant is not None
-            streams = self._plant.streams
-            context = RuleContext(
-                station.name,
-                self._station_mean[station.name],
-                lambda: streams.generator(f"dispatch:{station.name}"),
-            )
-            rule = self._rule_cache[key] = make_rule(name, context)
+            rule = self._rule_cache[key] = self._plant.rule_for(station.name, name)
         return rule
 
     def _mask(self, station: Station) -> np.ndarray:
@@ -467,13 +473,13 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         assert plant is not None
         obs = np.zeros(self._size, dtype=np.float32)
         if not self._pending:
-            obs[0] = 1.0
+            obs[GLOBAL_PROGRESS] = 1.0
             return obs
         now = plant.env.now
         q = self.max_queue
         n = len(self.stations)
+        layout = self.layout
         station = self._pending[0]
-        at = GLOBAL_FEATURES + n
         in_process = 0.0
         for s, other in enumerate(plant.stations.values()):
             queue = other.queue
@@ -486,37 +492,38 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
                 state = machine.state
                 if state in (_BUSY, _SETUP):
                     busy += 1
-                    remaining += max(0.0, machine.left - (now - machine.phase_start))
+                    remaining += machine.time_left(now)
                 elif state != _IDLE:
                     unavailable += 1
                 if machine.job is not None:
                     in_process += machine.job.remaining_work
             machines = len(other.machines)
-            base = at + STATION_FEATURES * s
-            obs[base] = len(queue) / q
-            obs[base + 1] = busy / machines
-            obs[base + 2] = unavailable / machines
-            obs[base + 3] = sum(job.process_time for job in queue) / (self.op_max * machines * q)
-            obs[base + 4] = remaining / (machines * self.op_max)
+            base = layout.station(s)
+            obs[base + STATION_QUEUE] = len(queue) / q
+            obs[base + STATION_BUSY] = busy / machines
+            obs[base + STATION_UNAVAILABLE] = unavailable / machines
+            obs[base + STATION_WORK] = sum(job.process_time for job in queue) / (self.op_max * machines * q)
+            obs[base + STATION_IN_PROGRESS] = remaining / (machines * self.op_max)
             in_process += waiting
         if self.closed:
             unreleased = plant.to_release * self.work_mean
-            obs[0] = 1.0 - (in_process + unreleased) / max(self._total_work, 1e-9)
+            obs[GLOBAL_PROGRESS] = 1.0 - (in_process + unreleased) / max(self._total_work, 1e-9)
         else:
-            obs[0] = now / float(self.scenario.horizon or 1.0)
-        obs[1] = plant.in_system / (n * q)
-        obs[2] = (len(self._pending) - 1) / n
-        obs[GLOBAL_FEATURES + self._station_index[station.name]] = 1.0
-        at += STATION_FEATURES * n
+            obs[GLOBAL_PROGRESS] = now / float(self.scenario.horizon or 1.0)
+        obs[GLOBAL_WIP] = plant.in_system / (n * q)
+        obs[GLOBAL_PENDING] = (len(self._pending) - 1) / n
+        obs[layout.deciding + self._station_index[station.name]] = 1.0
         for i, job in enumerate(station.queue[:q]):
-            base = at + JOB_FEATURES * i
-            obs[base] = 1.0
-            obs[base + 1] = job.process_time / self.op_max
-            obs[base + 2] = job.remaining_work / self.work_max
-            obs[base + 3] = job.remaining_ops / self.route_max
-            obs[base + 4] = (now - job.entered) / self.work_mean
-            obs[base + 5] = 1.0 if math.isinf(job.due) else (job.due - now - job.remaining_work) / self.work_mean
-            if job.step + 1 < len(job.plan):
-                obs[base + 6] = len(job.plan[job.step + 1].station.queue) / q
+            base = layout.candidate(i)
+            obs[base + JOB_PRESENT] = 1.0
+            obs[base + JOB_PROCESS_TIME] = job.process_time / self.op_max
+            obs[base + JOB_REMAINING_WORK] = job.remaining_work / self.work_max
+            obs[base + JOB_REMAINING_OPS] = job.remaining_ops / self.route_max
+            obs[base + JOB_WAITED] = (now - job.entered) / self.work_mean
+            slack = 1.0 if math.isinf(job.due) else (job.due - now - job.remaining_work) / self.work_mean
+            obs[base + JOB_SLACK] = slack
+            following = job.next_station
+            if following is not None:
+                obs[base + JOB_NEXT_QUEUE] = len(following.queue) / q
         np.clip(obs, -1.0, 1.0, out=obs)
         return obs

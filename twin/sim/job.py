@@ -61,3 +61,9 @@ class Job:
     def remaining_ops(self) -> int:
         """Operations left, the current one included."""
         return len(self.plan) - self.step
+
+    @property
+    def next_station(self) -> Station | None:
+        """The station of the operation after the current one (None at the last)."""
+        step = self.step + 1
+        return self.plan[step].station if step < len(self.plan) else None

@@ -61,15 +61,17 @@ class Plant:
         self.stations: dict[str, Station] = {}
         next_machine = 0
         for index, (name, spec) in enumerate(scenario.stations.items()):
-            dispatcher: Dispatcher = (dispatchers or {}).get(name) or self._rule(name, spec.dispatching)
+            dispatcher: Dispatcher = (dispatchers or {}).get(name) or self.rule_for(name, spec.dispatching)
             station = self._build_station(index, name, spec, dispatcher, next_machine)
             self.stations[name] = station
             next_machine += spec.machines
         self.plans = {name: self._plan(name, product) for name, product in scenario.products.items()}
         self._start_sources()
 
-    def _rule(self, station: str, name: str) -> Dispatcher:
-        """The scenario's rule ``name`` for ``station``, with what rule factories need to know."""
+    def rule_for(self, station: str, name: str) -> Dispatcher:
+        """The dispatching rule ``name`` as it runs at ``station`` (with the station's mean
+        process time and its own random stream, as rule factories need): the scenario's rules
+        and an env's rule actions are made here alike, so both pick the same jobs."""
         means = [
             self.scenario.process_time(product, step).mean
             for product, spec in self.scenario.products.items()

@@ -242,6 +242,13 @@ class Machine:
             else:
                 Timeout(self.env, failure.ttf()).callbacks.append(self._calendar_failure)
 
+    def time_left(self, now: float) -> float:
+        """Time still to run of the setup or operation in hand at ``now`` (0 when there is none
+        running: free, blocked or down)."""
+        if self.state not in (_BUSY, _SETUP):
+            return 0.0
+        return max(0.0, self.left - (now - self.phase_start))
+
     def set_state(self, state: int) -> None:
         """Log a state change (nothing if unchanged)."""
         if state != self.state:
