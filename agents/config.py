@@ -95,7 +95,7 @@ class ValidationConfig(DataConfig):
     metric: str = Field(
         "makespan",
         description="What to minimise: `makespan` (closed shops) or a KPI name "
-        "of twin.kpi such as `tardiness_mean` (lower is better).",
+        "of twin.measure.kpi such as `tardiness_mean` (lower is better).",
     )
 
 

@@ -62,7 +62,7 @@ class SearchResult:
         return pareto_front(self.designs)
 
     def to_json(self) -> dict[str, Any]:
-        """The ``twin optimize --json`` document (DESIGN.md contract); NaN becomes null."""
+        """The ``twin optimize --json`` document (docs/architecture.md, JSON documents); NaN becomes null."""
 
         best = self.best
         return {

@@ -10,7 +10,7 @@ Agents are named on the command line as
 
 Problems are job-shop instances (files, or random ones) or one stochastic scenario with a
 list of seeds. Every method sees the same problems and seeds (common random numbers), so the
-differences are paired. Results use the table of :mod:`twin.evaluation` (one row per method,
+differences are paired. Results use the table of :mod:`twin.jobshop.evaluation` (one row per method,
 instance and seed, stored in the run store for the dashboard's leaderboard) with two more
 columns: ``kpi`` (the name of what is minimised: ``makespan`` or a KPI such as
 ``tardiness_mean``) and ``value`` (its value; equal to ``makespan`` for job shops). For an

@@ -39,7 +39,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
-from agents.config import DataConfig, TrainConfig, ValidationConfig, algorithm_class
+from agents.config import DataConfig, ImitationConfig, TrainConfig, ValidationConfig, algorithm_class
 from agents.policies import CandidateActorCriticPolicy, CandidatePolicy
 from agents.training_set import SampledDispatchEnv, generator_source, instances_source, scenario_source
 from twin.studies.store import package_versions
@@ -305,7 +305,7 @@ def train(
 
     model = _model(config, venv, folder, last, log)
     if last is None and config.imitation is not None:
-        state.imitation = _imitate(model, config, env_kwargs, log)
+        state.imitation = _imitate(model, config, config.imitation, env_kwargs, log)
 
     cases = validation_cases(config.validation)
     metric = config.validation.metric
@@ -379,12 +379,12 @@ def _portable(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _imitate(model: Any, config: TrainConfig, env_kwargs: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
+def _imitate(
+    model: Any, config: TrainConfig, spec: ImitationConfig, env_kwargs: dict[str, Any], log: Callable[[str], None]
+) -> dict[str, Any]:
     """Clone the configured rule into ``model``'s policy; the report for the model card."""
     from agents.imitation import clone, collect
 
-    spec = config.imitation
-    assert spec is not None
     started = time.perf_counter()
     # Teacher episodes draw their problems from a stream of their own: seeds far from the
     # training envs' (seed + i), so RL does not start on exactly the problems cloned.

@@ -1,6 +1,7 @@
 """The factory-twin dashboard: ``twin dashboard [--runs DIR] [--port P]`` starts it.
 
-Pages are thin scripts in ``pages/``; what they show comes from :mod:`dashboard.data` (plain
+Pages are thin scripts in ``views/`` (not ``pages/``, which Streamlit would run in its legacy
+multipage mode); what they show comes from :mod:`dashboard.data` (plain
 functions over the library), cached in :mod:`dashboard.cache`, drawn by :mod:`dashboard.charts`.
 """
 

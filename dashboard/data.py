@@ -2,7 +2,7 @@
 
 No Streamlit here (the pages cache these at the edge, see :mod:`dashboard.cache`) and no KPI
 arithmetic: numbers come from :mod:`twin.studies.compare`, :mod:`twin.studies.store`, :mod:`twin.measure.timeline`
-and :mod:`twin.evaluation`; this module only selects, joins and words them.
+and :mod:`twin.jobshop.evaluation`; this module only selects, joins and words them.
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ if not entries:
 
 entry = st.selectbox("Scenario", entries, format_func=lambda e: f"{e.title} ({e.path.name})")
 scenario = entry.scenario
-assert scenario is not None
+if scenario is None:  # the library lists only valid scenarios here
+    st.stop()
 unit = scenario.time_unit
 rules = rule_names()
 

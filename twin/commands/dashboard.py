@@ -43,9 +43,8 @@ def dashboard(
         problems.append("the dashboard package is not installed with this twin")
     if runs.exists() and not runs.is_dir():
         problems.append(f"--runs: not a folder (got {runs})")
-    if problems:
+    if problems or app is None:
         fail(problems)
-    assert app is not None
     runs.mkdir(parents=True, exist_ok=True)
     environment = {
         **os.environ,

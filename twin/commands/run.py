@@ -7,16 +7,18 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from twin.commands.common import Overrides, ScenarioFile, err, fail, progress_bar, read_scenario, stdout_console, warn
-from twin.measure.experiment import Result, simulate
 from twin.measure.labels import kpi_label
 from twin.scenario import Scenario, parse_override
 from twin.sim.plant import SimulationStalled
+
+if TYPE_CHECKING:
+    from twin.measure.experiment import Result
 
 __all__ = ["kpi_table", "run", "schema", "validate"]
 
@@ -37,6 +39,8 @@ def schema() -> None:
 
 
 def _run_with_progress(scenario: Scenario, replications: int, seed: int | None, keep_events: bool) -> Result:
+    from twin.measure.experiment import simulate
+
     if replications < 2 or not err.is_terminal:
         return simulate(scenario, replications, seed, keep_events=keep_events)
     with progress_bar("replications") as progress:

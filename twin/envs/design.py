@@ -20,7 +20,7 @@ RewardMode = Literal["final", "step"]
 class DesignEnv(gym.Env[np.ndarray, np.int64]):
     """Where the next buffer slot or machine goes: a design built step by step under a budget.
 
-    The scenario's ``design:`` section (DESIGN.md, design space) names the options (any
+    The scenario's ``design:`` section (docs/architecture.md, scenario file) names the options (any
     numeric scenario path: a station's ``buffer``, its ``machines``, ...), their bounds, their
     unit costs and the budget. An episode starts from the cheapest design (every option at its
     ``min``) and adds one unit of an option per step until the agent stops or nothing more is

@@ -38,11 +38,13 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from twin.jobshop.instances import JobShopInstance, Perturbation, instance_to_scenario
 from twin.jobshop.schedules import ScheduledOperation, run_rule
+
+if TYPE_CHECKING:
+    import pandas as pd
 from twin.measure.stats import confidence_interval
 
 __all__ = ["RESULT_COLUMNS", "SCHEDULE_COLUMNS", "Method", "MethodOutcome", "evaluate", "leaderboard", "rule_method"]
@@ -150,6 +152,8 @@ def evaluate(
                 done += 1
                 if progress is not None:
                     progress(done, total)
+    import pandas as pd
+
     return (
         pd.DataFrame(results, columns=list(RESULT_COLUMNS)),
         pd.DataFrame(schedules, columns=list(SCHEDULE_COLUMNS)),
@@ -178,6 +182,8 @@ def leaderboard(results: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                 "wall_time_per_decision_s": float(frame["wall_time_per_decision_s"].mean()),
             }
         )
+    import pandas as pd
+
     table = pd.DataFrame(rows)
     if table.empty:
         return table

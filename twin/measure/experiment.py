@@ -71,7 +71,8 @@ def events_frame(scenario: Scenario, replications: list[Replication]) -> pd.Data
     state_names = np.array([s.label for s in MachineState] + [""], dtype=object)
     frames = []
     for rep in replications:
-        assert rep.log is not None, "events need keep_log=True"
+        if rep.log is None:
+            raise ValueError(f"replication {rep.index} kept no event log (simulate with keep_events=True)")
         c = rep.log.columns()
         n_jobs, n_states = len(c["job_time"]), len(c["state_time"])
         gid = c["state_machine"].astype(np.int64)
@@ -133,7 +134,7 @@ class Result:
         return events_frame(self.scenario, self.replications)
 
     def to_json(self) -> dict[str, object]:
-        """The ``twin run --json`` document (DESIGN.md contract); NaN becomes null."""
+        """The ``twin run --json`` document (docs/architecture.md, JSON documents); NaN becomes null."""
 
         return {
             "scenario": self.scenario.name,

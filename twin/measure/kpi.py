@@ -4,7 +4,7 @@ Levels (WIP, machine states) are time-weighted averages over the window; per-job
 (lead time, tardiness) count the jobs that leave the plant inside the window; waits count the
 operations that start inside it. Every time is in the scenario's ``time_unit``.
 
-Names (DESIGN.md contract): ``throughput`` (jobs completed per time unit), ``wip_mean``,
+Names (contract, docs/architecture.md): ``throughput`` (jobs completed per time unit), ``wip_mean``,
 ``lead_time_mean``, ``tardiness_mean`` (0 for jobs without a due date), ``completed``, and per
 station ``stations.<s>.utilization`` (busy), ``.wait_mean`` (time in the buffer), ``.blocked``,
 ``.starved`` (idle: nothing to work on or no operator free), ``.down``, ``.oee``

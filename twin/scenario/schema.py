@@ -182,7 +182,7 @@ class DesignOption(_Model):
 
 
 class Design(_Model):
-    """What a designer may change, and what it costs (see DESIGN.md, design space)."""
+    """What a designer may change, and what it costs (docs/architecture.md: the `twin optimize` contract)."""
 
     objective: Literal["throughput", "profit"] = "throughput"
     margin: float | None = Field(None, ge=0, description="Per job, for the `profit` objective.")
@@ -225,7 +225,8 @@ class Scenario(_Model):
             or self.products[product].process_time.get(operation.station)
             or self.stations[operation.station].process_time
         )
-        assert found is not None, "cross-reference check guarantees a process time"
+        if found is None:  # only a scenario built without its cross-checks lacks one
+            raise ValueError(f"products.{product}.route[{step}]: no process time for station '{operation.station}'")
         return found
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Design spaces: what a scenario's ``design:`` section lets a designer change, and what it is worth.
 
-A :class:`DesignSpace` reads the section (DESIGN.md, design space contract): each option is a
+A :class:`DesignSpace` reads the section (docs/architecture.md, the `twin optimize` contract): each option is a
 numeric scenario path with ``min``, ``max`` and a ``cost`` per unit above ``min``; a design
 gives every option a value, costs ``sum(cost * (value - min))`` and is feasible within the
 ``budget``. Grid search and the design env move options in steps of one unit from ``min``.

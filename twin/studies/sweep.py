@@ -116,7 +116,7 @@ class SweepResult:
         return pd.DataFrame(rows)
 
     def to_json(self) -> list[dict[str, Any]]:
-        """The ``twin sweep --json`` document (DESIGN.md contract)."""
+        """The ``twin sweep --json`` document (docs/architecture.md, JSON documents)."""
         return [
             {"overrides": point.overrides, "run_id": point.run_id, "kpis": point.result.to_json()["kpis"]}
             for point in self.points
