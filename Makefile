@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test test-fast lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ demo: setup
 ## test: the whole test suite (what CI runs)
 test: setup
 	$(BIN)/python -m pytest -n 2
+
+## test-fast: every test not marked slow (about half a minute), for feedback while working
+test-fast: setup
+	$(BIN)/python -m pytest -n 2 -m "not slow"
 
 ## lint: ruff and mypy
 lint: setup

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
 import twin
@@ -56,6 +57,7 @@ def test_json_follows_the_contract(tmp_path: Path) -> None:
         assert stats["ci_low"] <= stats["mean"] <= stats["ci_high"], name
 
 
+@pytest.mark.slow
 def test_same_seed_same_json_across_processes(tmp_path: Path) -> None:
     """Two processes with the same scenario and seed print identical JSON; another seed differs."""
     path = tmp_path / "line.yaml"
@@ -68,6 +70,7 @@ def test_same_seed_same_json_across_processes(tmp_path: Path) -> None:
     assert first.stdout != other.stdout
 
 
+@pytest.mark.slow
 def test_overrides_change_the_model(tmp_path: Path) -> None:
     """--set reaches the model: a second cutting machine removes most of the waiting there."""
     path = tmp_path / "line.yaml"

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from twin.scenario import json_schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +28,7 @@ def test_published_schema_is_current() -> None:
     assert (ROOT / "scenario.schema.json").read_text() == json_schema()
 
 
+@pytest.mark.slow
 def test_readme_python_example_runs() -> None:
     """Every ```python block of the README runs as written, from the project root."""
     blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)

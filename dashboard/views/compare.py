@@ -25,7 +25,7 @@ def show_kpis(table: pd.DataFrame, key: str) -> list[str]:
     """The KPI picker and the table of means, CIs and differences; returns the chosen KPIs."""
     choices = data.kpi_choices(table)
     default = [k for k in MAIN_KPIS if k in choices]
-    picked = st.multiselect("KPIs", list(choices), default=default, format_func=choices.get, key=f"kpis-{key}")
+    picked = st.multiselect("KPIs", list(choices), default=default, format_func=lambda k: choices[k], key=f"kpis-{key}")
     st.subheader("KPIs with 95% confidence intervals")
     st.caption(
         "The first run is the baseline. A change is *significant* when its 95% confidence interval excludes zero; "
@@ -50,7 +50,7 @@ if mode == "Runs":
     if not selected:
         st.info("Pick one or more runs.")
         st.stop()
-    baseline = st.selectbox("Baseline", selected, format_func=labels.get)
+    baseline = st.selectbox("Baseline", selected, format_func=lambda r: str(labels[r]))
     ordered = [baseline, *(r for r in selected if r != baseline)]
     paths = dict(zip(runs["run_id"], runs["path"], strict=True))
     table = cache.compare_table([Path(paths[r]) for r in ordered], {r: labels[r] for r in ordered})
@@ -69,11 +69,10 @@ if mode == "Runs":
             label = table.loc[table["kpi"] == kpi, "kpi_label"].iloc[0]
             columns[i % 2].altair_chart(charts.kpi_boxes(long[long["kpi"] == kpi], label), width="stretch")
 else:
-    sweep_ids = list(sweeps["sweep_id"])
-    sweep_id = st.selectbox(
-        "Sweep", sweep_ids, format_func=lambda s: f"{s} (varies {sweeps.set_index('sweep_id').at[s, 'varied']})"
-    )
-    folder = Path(sweeps.set_index("sweep_id").at[sweep_id, "path"])
+    varies = dict(zip(sweeps["sweep_id"].astype(str), sweeps["varied"].astype(str), strict=True))
+    sweep_paths = dict(zip(sweeps["sweep_id"].astype(str), sweeps["path"].astype(str), strict=True))
+    sweep_id = st.selectbox("Sweep", list(varies), format_func=lambda s: f"{s} (varies {varies[s]})")
+    folder = Path(sweep_paths[sweep_id])
     varied, table = cache.sweep_table(folder)
     if table.empty:
         st.info("No point of this sweep has finished yet.")

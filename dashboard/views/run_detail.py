@@ -48,7 +48,7 @@ if not with_events[run_id]:
     )
     st.stop()
 
-replications = int(runs.set_index("run_id").at[run_id, "replications"])
+replications = int(runs.loc[runs["run_id"] == run_id, "replications"].iloc[0])
 replication = st.selectbox("Replication", list(range(replications)), format_func=lambda r: f"replication {r + 1}")
 events = cache.events(run, replication)
 if events.empty:

@@ -52,6 +52,7 @@ def test_table_output_and_plot(small_file: Path, tmp_path: Path) -> None:
     assert plot.read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.slow
 def test_optuna_resumes_its_study(small_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "runs"
     first = optimize(str(small_file), "--method", "optuna", "--trials", "5", "--out", str(out), "--json")
@@ -64,6 +65,7 @@ def test_optuna_resumes_its_study(small_file: Path, tmp_path: Path) -> None:
     assert [d["design"] for d in before["designs"]] == [d["design"] for d in after["designs"]][: before["evaluations"]]
 
 
+@pytest.mark.slow
 def test_rl_method_trains_and_answers(small_file: Path, tmp_path: Path) -> None:
     done = optimize(str(small_file), "--method", "rl", "--timesteps", "256", "--out", str(tmp_path), "--json")
     assert done.exit_code == 0, done.output  # type: ignore[attr-defined]

@@ -182,6 +182,7 @@ def test_a_scenario_without_decisions_is_a_one_step_episode() -> None:
         env.step(0)
 
 
+@pytest.mark.slow
 def test_vectorised_envs_for_sb3() -> None:
     from twin.envs.vector import make_vec_env
 

@@ -30,6 +30,7 @@ def small_queue(process_mean: float) -> Scenario:
     )
 
 
+@pytest.mark.slow
 def test_identical_scenarios_are_rarely_significant() -> None:
     """Same scenario, independent seeds: 'significant' at most about as often as the 5% level
     says (deterministic: fixed seeds)."""

@@ -108,6 +108,7 @@ def test_resume_runs_only_missing_points(two_machine_line: Scenario, tmp_path: P
         pd.testing.assert_frame_equal(a.result.kpis, b.result.kpis)
 
 
+@pytest.mark.slow
 def test_killed_sweep_resumes_to_the_uninterrupted_store(line_file: Path, tmp_path: Path) -> None:
     """Kill a sweep process midway; --resume completes it; the store then equals an
     uninterrupted sweep's, and no half point ever looked complete."""

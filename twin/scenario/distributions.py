@@ -306,7 +306,9 @@ Distribution = Annotated[
 ]
 """Any distribution spec; a bare number means a constant."""
 
-DISTRIBUTION_NAMES = frozenset(get_args(cls.model_fields["dist"].annotation)[0] for cls in get_args(_Specs.__origin__))
+DISTRIBUTION_NAMES = frozenset(
+    get_args(cls.model_fields["dist"].annotation)[0] for cls in get_args(get_args(_Specs)[0])
+)
 """The ``dist`` names a scenario may use."""
 
 TIME_PARAMETERS = ("value", "mean", "sd", "low", "mode", "high", "scale", "values")

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 
 from simpy import Environment, Event, Timeout
 
-from twin.dispatching import RuleContext, make_rule
+from twin.dispatching import Rule, RuleContext, make_rule
 from twin.scenario import Order, Product, Scenario
 from twin.scenario import Station as StationSpec
 from twin.scenario.distributions import Sampler
@@ -68,7 +68,7 @@ class Plant:
         self.plans = {name: self._plan(name, product) for name, product in scenario.products.items()}
         self._start_sources()
 
-    def rule_for(self, station: str, name: str) -> Dispatcher:
+    def rule_for(self, station: str, name: str) -> Rule:
         """The dispatching rule ``name`` as it runs at ``station`` (with the station's mean
         process time and its own random stream, as rule factories need): the scenario's rules
         and an env's rule actions are made here alike, so both pick the same jobs."""
