@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from agents.evaluate import evaluate_instances, evaluate_scenario, parse_agent, summarize  # noqa: E402
-from twin.jobshop.bounds import load_bounds  # noqa: E402
+from twin.jobshop.bounds import best_known  # noqa: E402
 from twin.jobshop.instances import generate_instance, load_instance  # noqa: E402
 from twin.scenario import load_scenario  # noqa: E402
 
@@ -77,8 +77,7 @@ def random_sets(count: int) -> None:
 
 def taillard(samples: int) -> None:
     files = [ROOT / "scenarios" / "jobshop" / f"ta{i:02d}.txt" for i in range(1, 11)]
-    bounds = load_bounds(ROOT / "scenarios" / "jobshop" / "bounds.json")
-    best = {name: float(entry["upper_bound"]) for name, entry in bounds.items()}
+    best = best_known([ROOT / "scenarios" / "jobshop" / "bounds.json"])
     agents = [parse_agent(f"rule:{rule}") for rule in RULES]
     for model in ("jobshop_15x15", "jobshop_10x10"):
         path = ZOO / model / "model.zip"

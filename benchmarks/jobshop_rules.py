@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from twin.dispatching import rule_names  # noqa: E402
 from twin.envs.dispatch import DispatchEnv  # noqa: E402
-from twin.jobshop.bounds import load_bounds  # noqa: E402
+from twin.jobshop.bounds import best_known  # noqa: E402
 from twin.jobshop.instances import Perturbation, instance_to_scenario, load_instance  # noqa: E402
 from twin.jobshop.schedules import run_rule  # noqa: E402
 from twin.scenario import Scenario, load_scenario  # noqa: E402
@@ -51,12 +51,12 @@ def instance_set(name: str) -> str:
 
 
 def quality(names: list[str], cpsat: float | None) -> None:
-    bounds = load_bounds(JOBSHOP / "bounds.json")
+    bounds = best_known([JOBSHOP / "bounds.json"])
     gaps: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     rules = [rule for rule in rule_names() if rule != "lifo"] + ["lifo"]
     for name in names:
         instance = load_instance(JOBSHOP / f"{name}.txt")
-        best = bounds[name]["upper_bound"]
+        best = bounds[name]
         scenario = instance_to_scenario(instance, perturbation=Perturbation(due_factor=1.5))
         for rule in rules:
             seeds = range(5) if rule == "random" else range(1)
@@ -125,7 +125,7 @@ def main() -> None:
     parser.add_argument("--cpsat", type=float, default=None, metavar="S", help="add CP-SAT with S seconds per instance")
     parser.add_argument("--repeat", type=int, default=None, help="timed repeats per way (default 20, quick 5)")
     args = parser.parse_args()
-    names = sorted(load_bounds(JOBSHOP / "bounds.json"))
+    names = sorted(best_known([JOBSHOP / "bounds.json"]))
     if args.quick:
         names = [n for n in names if n.startswith(("ft", "la"))]
     quality(names, args.cpsat)
