@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -13,7 +12,7 @@ import typer
 from rich.table import Table
 
 from twin.commands.common import Overrides, ScenarioFile, err, fail, progress_bar, read_scenario, stdout_console, warn
-from twin.measure.labels import kpi_label
+from twin.measure.labels import format_interval, format_number, kpi_label
 from twin.scenario import Scenario, parse_override
 from twin.sim.plant import SimulationStalled
 
@@ -64,9 +63,8 @@ def kpi_table(result: Result) -> Table:
     for name, row in result.summary_dict().items():
         if name.endswith((".setup", ".off_shift")) and not row["mean"]:
             continue
-        interval = "" if math.isnan(row["ci_low"]) else f"[{row['ci_low']:.4g}, {row['ci_high']:.4g}]"
-        mean = "n/a" if math.isnan(row["mean"]) else f"{row['mean']:.4g}"
-        table.add_row(kpi_label(name, scenario.time_unit), mean, interval)
+        interval = format_interval(row["ci_low"], row["ci_high"], digits=4)
+        table.add_row(kpi_label(name, scenario.time_unit), format_number(row["mean"]), interval)
     return table
 
 
