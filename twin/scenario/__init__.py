@@ -2,6 +2,8 @@
 
 - :mod:`~twin.scenario.schema`: the pydantic models (:class:`Scenario` is the root);
 - :mod:`~twin.scenario.distributions`: ``{dist: ...}`` specs and their samplers;
+- :mod:`~twin.scenario.transport`: the ``transport:`` section (times, vehicles, distances);
+- :mod:`~twin.scenario.units`: time units, for energy in kWh;
 - :mod:`~twin.scenario.checks`: cross-references between models, and load warnings;
 - :mod:`~twin.scenario.paths`: dotted paths into scenario data, ``--set`` overrides;
 - :mod:`~twin.scenario.loading`: YAML files to validated scenarios, errors for people;
@@ -15,37 +17,50 @@ from twin.scenario.checks import load_warnings
 from twin.scenario.loading import json_schema, load_scenario, parse_scenario, problems_from, scenario_to_yaml
 from twin.scenario.paths import apply_overrides, get_path, parse_override, split_path
 from twin.scenario.schema import (
+    Batch,
     Design,
     DesignOption,
     DueDate,
+    Energy,
     Failures,
+    Maintenance,
     Operation,
     OperatorPool,
     Order,
     Product,
+    Rework,
     Scenario,
     Setup,
     Shift,
     Shifts,
     Station,
 )
+from twin.scenario.transport import Transport, Vehicles, shortest_paths
+from twin.scenario.units import hours_per_time_unit
 
 __all__ = [
+    "Batch",
     "Design",
     "DesignOption",
     "DueDate",
+    "Energy",
     "Failures",
+    "Maintenance",
     "Operation",
     "OperatorPool",
     "Order",
     "Product",
+    "Rework",
     "Scenario",
     "Setup",
     "Shift",
     "Shifts",
     "Station",
+    "Transport",
+    "Vehicles",
     "apply_overrides",
     "get_path",
+    "hours_per_time_unit",
     "json_schema",
     "load_scenario",
     "load_warnings",
@@ -53,5 +68,6 @@ __all__ = [
     "parse_scenario",
     "problems_from",
     "scenario_to_yaml",
+    "shortest_paths",
     "split_path",
 ]

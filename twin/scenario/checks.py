@@ -8,15 +8,19 @@ in the order their problems are reported.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import pairwise
+
+import numpy as np
 
 from twin.dispatching import rule_names
 from twin.errors import Problem, show
 from twin.scenario.paths import get_path
 from twin.scenario.schema import Scenario
+from twin.scenario.transport import shortest_paths
+from twin.scenario.units import HOURS_PER_UNIT, hours_per_time_unit
 
-__all__ = ["CROSS_CHECKS", "load_warnings"]
+__all__ = ["CROSS_CHECKS", "load_warnings", "moves", "rework_step", "step_flows"]
 
 
 def _routes_name_stations(s: Scenario) -> Iterable[Problem]:
@@ -38,6 +42,14 @@ def _process_times_known(s: Scenario) -> Iterable[Problem]:
         for i, op in enumerate(product.route):
             station = s.stations.get(op.station)
             if station is None:
+                continue
+            if s.is_component_step(pname, i):
+                if op.process_time is not None or op.station in product.process_time:
+                    yield Problem(
+                        f"products.{pname}.route[{i}]",
+                        f"a component is not processed at '{op.station}', which assembles it: give the "
+                        "assembled product's process time instead",
+                    )
                 continue
             if op.process_time is None and op.station not in product.process_time and station.process_time is None:
                 yield Problem(
@@ -137,6 +149,161 @@ def _design_paths_exist(s: Scenario) -> Iterable[Problem]:
             )
 
 
+def _visits(s: Scenario, station: str) -> Iterator[tuple[str, int]]:
+    """``(product, step)`` of every route step at ``station`` where a job is processed."""
+    for pname, product in s.products.items():
+        for i, op in enumerate(product.route):
+            if op.station == station and not s.is_component_step(pname, i):
+                yield pname, i
+
+
+def rework_step(route: list[str], step: int, to: str) -> int | None:
+    """The step a job reworked at ``step`` of ``route`` goes back to: its last visit to
+    station ``to`` at or before ``step`` (None if there is none)."""
+    for back in range(step, -1, -1):
+        if route[back] == to:
+            return back
+    return None
+
+
+def _rework_goes_back(s: Scenario) -> Iterable[Problem]:
+    for sname, station in s.stations.items():
+        rework = station.rework
+        if rework is None:
+            continue
+        where = f"stations.{sname}.rework"
+        if rework.to not in s.stations:
+            yield Problem(
+                f"{where}.to", f"no station of that name (stations: {', '.join(s.stations)})", show(rework.to)
+            )
+            continue
+        if station.scrap + rework.probability >= 1:
+            yield Problem(
+                f"{where}.probability",
+                f"scrap + rework probability must be < 1 (scrap is {station.scrap:g})",
+                show(rework.probability),
+            )
+        for pname, step in _visits(s, sname):
+            route = [op.station for op in s.products[pname].route]
+            if rework_step(route, step, rework.to) is None:
+                yield Problem(
+                    f"{where}.to",
+                    f"must be '{sname}' or a station before it on every route through it: products.{pname}"
+                    f".route[{step}] has no '{rework.to}' at or before it",
+                    show(rework.to),
+                )
+
+
+def _assembly_components(s: Scenario) -> Iterable[Problem]:
+    for sname, station in s.stations.items():
+        if station.assemble is None:
+            continue
+        where = f"stations.{sname}.assemble"
+        if station.batch is not None:
+            yield Problem(where, "a station either assembles or processes batches, not both")
+        for component in station.assemble:
+            product = s.products.get(component)
+            if product is None:
+                yield Problem(f"{where}.{component}", f"no product of that name (products: {', '.join(s.products)})")
+                continue
+            route = [op.station for op in product.route]
+            if route[-1] != sname:
+                yield Problem(f"{where}.{component}", f"a component's route must end at '{sname}'", show(route[-1]))
+            elif sname in route[:-1]:
+                yield Problem(
+                    f"products.{component}.route", f"a component visits '{sname}' only at the end of its route"
+                )
+        if next(_visits(s, sname), None) is None:
+            yield Problem(where, f"no other product's route visits '{sname}' to be assembled there")
+
+
+def _batches_can_end(s: Scenario) -> Iterable[Problem]:
+    if s.horizon is not None:
+        return
+    for sname, station in s.stations.items():
+        if station.batch is not None and station.batch.max_wait is None and station.batch.size > 1:
+            yield Problem(
+                f"stations.{sname}.batch.max_wait",
+                "required without a horizon: the last batch might never fill",
+            )
+
+
+def _energy_has_hours(s: Scenario) -> Iterable[Problem]:
+    with_energy = [name for name, station in s.stations.items() if station.energy is not None]
+    if with_energy and hours_per_time_unit(s.time_unit) is None:
+        yield Problem(
+            "time_unit",
+            f"must be a unit of time ({', '.join(HOURS_PER_UNIT)}) for the energy of stations "
+            f"{', '.join(with_energy)} in kWh",
+            show(s.time_unit),
+        )
+
+
+def _transport_names_stations(s: Scenario) -> Iterable[Problem]:
+    transport = s.transport
+    if transport is None:
+        return
+    known = ", ".join(s.stations)
+    for table in ("distances", "times"):
+        for origin, row in getattr(transport, table).items():
+            if origin not in s.stations:
+                yield Problem(f"transport.{table}.{origin}", f"no station of that name (stations: {known})")
+            for destination in row:
+                if destination not in s.stations:
+                    yield Problem(
+                        f"transport.{table}.{origin}.{destination}", f"no station of that name (stations: {known})"
+                    )
+                elif destination == origin:
+                    yield Problem(f"transport.{table}.{origin}.{destination}", "a leg joins two different stations")
+    vehicles = transport.vehicles
+    if vehicles is not None and vehicles.home is not None and vehicles.home not in s.stations:
+        yield Problem("transport.vehicles.home", f"no station of that name (stations: {known})", show(vehicles.home))
+
+
+def moves(s: Scenario) -> Iterator[tuple[str, int, str, str, bool]]:
+    """``(product, step, origin, destination, rework)`` of every move between two stations a
+    job can make: from route step ``step`` to the next, or (``rework``) back from it."""
+    for pname, product in s.products.items():
+        route = [op.station for op in product.route]
+        for i, (origin, destination) in enumerate(pairwise(route)):
+            if origin != destination:
+                yield pname, i, origin, destination, False
+        for i, origin in enumerate(route):
+            rework = s.stations[origin].rework if origin in s.stations else None
+            if rework is not None and rework.to != origin and not s.is_component_step(pname, i):
+                yield pname, i, origin, rework.to, True
+
+
+def _vehicles_reach_their_moves(s: Scenario) -> Iterable[Problem]:
+    transport = s.transport
+    if (
+        transport is None
+        or transport.vehicles is None
+        or any(name not in s.stations for name in [*transport.stations(), transport.home()])
+    ):
+        return
+    paths = shortest_paths(transport.distances)
+    served = {transport.home()}
+    for pname, step, origin, destination, _ in moves(s):
+        if origin not in s.stations or destination not in s.stations:
+            continue
+        if transport.fixed_time(origin, destination) is not None:
+            continue
+        if paths.get(origin, {}).get(destination, math.inf) == math.inf:
+            yield Problem(
+                f"products.{pname}.route[{step}]",
+                f"no path from '{origin}' to '{destination}' in transport.distances (vehicles carry every "
+                "move without a fixed time)",
+            )
+        served.update((origin, destination))
+    for a in sorted(served):
+        for b in sorted(served):
+            if paths.get(a, {}).get(b, math.inf) == math.inf and a in paths and b in paths:
+                yield Problem(
+                    "transport.distances", f"no path from '{a}' to '{b}': vehicles must reach every station they serve"
+                )
+
+
 CROSS_CHECKS = (
     _routes_name_stations,
     _process_times_known,
@@ -146,18 +313,58 @@ CROSS_CHECKS = (
     _shifts_fit,
     _horizon_fits,
     _design_paths_exist,
+    _rework_goes_back,
+    _assembly_components,
+    _batches_can_end,
+    _energy_has_hours,
+    _transport_names_stations,
+    _vehicles_reach_their_moves,
 )
 
 
+def step_flows(s: Scenario, product: str, rework: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Long-run visits per arriving job of each route step of ``product``, and the share of
+    those visits that move on to the next step, from the traffic equations of its route with
+    scrap and (unless ``rework`` is False) rework feedback."""
+    route = s.products[product].route
+    n = len(route)
+    moves_on = np.zeros(n)
+    routing = np.zeros((n, n))
+    for i, op in enumerate(route):
+        station = s.stations[op.station]
+        back = station.rework if rework and not s.is_component_step(product, i) else None
+        p_back = back.probability if back is not None else 0.0
+        moves_on[i] = 1.0 - station.scrap - p_back
+        if i + 1 < n:
+            routing[i, i + 1] = moves_on[i]
+        if back is not None:
+            target = rework_step([o.station for o in route], i, back.to)
+            if target is not None:
+                routing[i, target] += p_back
+    external = np.zeros(n)
+    external[0] = 1.0
+    visits = np.linalg.solve(np.eye(n) - routing.T, external)
+    return visits, moves_on
+
+
+def _open_rates(s: Scenario) -> dict[str, float]:
+    return {
+        name: 1.0 / product.arrival.mean
+        for name, product in s.products.items()
+        if product.arrival is not None and product.arrival.mean > 0
+    }
+
+
 def load_warnings(scenario: Scenario) -> list[str]:
-    """Legal but suspicious settings: stations whose offered load reaches their capacity."""
+    """Legal but suspicious settings: stations whose offered load reaches their capacity, a
+    vehicle fleet too small for its loaded trips, components supplied at another rate than
+    their assembly consumes them."""
+    rates = _open_rates(scenario)
     demand: dict[str, float] = dict.fromkeys(scenario.stations, 0.0)
-    for pname, product in scenario.products.items():
-        if product.arrival is None or product.arrival.mean <= 0:
-            continue
-        rate = 1.0 / product.arrival.mean
-        for step, op in enumerate(product.route):
-            demand[op.station] += rate * scenario.process_time(pname, step).mean
+    for pname, rate in rates.items():
+        visits, _ = step_flows(scenario, pname)
+        for step, op in enumerate(scenario.products[pname].route):
+            demand[op.station] += rate * visits[step] * scenario.process_time(pname, step).mean
     warnings = []
     for sname, work in demand.items():
         station = scenario.stations[sname]
@@ -165,7 +372,69 @@ def load_warnings(scenario: Scenario) -> list[str]:
         if station.failures is not None:
             ttf, ttr = station.failures.ttf.mean, station.failures.ttr.mean
             availability = ttf / (ttf + ttr) if ttf + ttr > 0 else 1.0
-        load = work / (station.machines * availability) if availability > 0 else math.inf
+        upkeep = station.maintenance
+        if upkeep is not None and upkeep.basis == "busy":
+            work *= 1.0 + upkeep.duration.mean / upkeep.every
+        elif upkeep is not None:
+            availability *= upkeep.every / (upkeep.every + upkeep.duration.mean)
+        per_cycle = station.batch.size if station.batch is not None else 1
+        load = work / (station.machines * availability * per_cycle) if availability > 0 else math.inf
         if load >= 1.0:
             warnings.append(f"stations.{sname}: offered load is {load:.0%} of capacity; its queue grows without bound")
+    warnings += _fleet_warnings(scenario, rates)
+    warnings += _supply_warnings(scenario, rates)
+    return warnings
+
+
+def _fleet_warnings(s: Scenario, rates: dict[str, float]) -> list[str]:
+    transport = s.transport
+    if transport is None or transport.vehicles is None:
+        return []
+    vehicles = transport.vehicles
+    paths = shortest_paths(transport.distances)
+    handling = vehicles.load.mean + vehicles.unload.mean
+    busy = 0.0
+    for pname, step, origin, destination, back in moves(s):
+        if pname not in rates or transport.fixed_time(origin, destination) is not None:
+            continue
+        visits, moves_on = step_flows(s, pname)
+        rework = s.stations[origin].rework
+        share = rework.probability if back and rework is not None else moves_on[step]
+        trip = handling + paths.get(origin, {}).get(destination, math.inf) / vehicles.speed
+        busy += rates[pname] * visits[step] * share * trip
+    load = busy / vehicles.count
+    if load >= 1.0:
+        return [
+            f"transport.vehicles: loaded trips alone need {load:.0%} of the fleet's time; requests queue without bound"
+        ]
+    return []
+
+
+def _supply_warnings(s: Scenario, rates: dict[str, float]) -> list[str]:
+    warnings = []
+    for sname, station in s.stations.items():
+        if station.assemble is None:
+            continue
+        users = {pname for pname, _ in _visits(s, sname)}
+        if any(name not in rates for name in [*users, *station.assemble]):
+            continue  # released by orders: supply and need are finite, not rates
+        jobs = 0.0
+        for pname in users:
+            visits, _ = step_flows(s, pname, rework=False)
+            steps = [i for i, op in enumerate(s.products[pname].route) if op.station == sname]
+            jobs += rates[pname] * visits[steps[0]]
+        for component, quantity in station.assemble.items():
+            visits, _ = step_flows(s, component)
+            supplied = rates[component] * visits[-1]
+            needed = jobs * quantity
+            if supplied < needed * (1 - 1e-9):
+                warnings.append(
+                    f"stations.{sname}.assemble.{component}: {supplied:.4g} arrive per time unit but assembly "
+                    f"needs {needed:.4g}; jobs wait for components without bound"
+                )
+            elif supplied > needed * (1 + 1e-9):
+                warnings.append(
+                    f"stations.{sname}.assemble.{component}: {supplied:.4g} arrive per time unit but assembly "
+                    f"consumes {needed:.4g}; components pile up without bound"
+                )
     return warnings
