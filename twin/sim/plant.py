@@ -213,9 +213,7 @@ class Plant:
         vehicles = transport.vehicles
         paths = shortest_paths(transport.distances)
         names = list(self.stations)
-        travel = [
-            [paths.get(a, {}).get(b, 0.0 if a == b else math.inf) / vehicles.speed for b in names] for a in names
-        ]
+        travel = [[paths.get(a, {}).get(b, 0.0 if a == b else math.inf) / vehicles.speed for b in names] for a in names]
         return Fleet(
             self.env,
             self.log,
