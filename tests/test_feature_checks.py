@@ -126,10 +126,10 @@ CASES = [
     (edit("transport.times.asm", {"asm": 1}), "transport.times.asm.asm: a leg joins two different stations"),
     # a negative distance
     (edit("transport.distances.mill", {"oven": -1}), "transport.distances.mill.oven: must be >= 0 (got -1)"),
-    # a move that no path serves
+    # a move between two served stations that no path joins
     (
-        edit("transport.distances", {"mill": {"oven": 20}, "oven": {"asm": 30}}),
-        "products.rotor.route[0]: no path from 'lathe' to 'asm'",
+        edit("transport.distances", {"mill": {"oven": 20}, "lathe": {"asm": 10}}),
+        "products.motor.route[1]: no path from 'oven' to 'asm'",
     ),
     # vehicles standing still
     (edit("transport.vehicles.speed", 0), "transport.vehicles.speed: must be > 0 (got 0)"),
@@ -137,11 +137,28 @@ CASES = [
     (edit("transport.vehicles.dispatching", "random"), "transport.vehicles.dispatching: must be one of"),
     # a home that is no station
     (edit("transport.vehicles.home", "garage"), "transport.vehicles.home: no station of that name"),
+    # a home the vehicles cannot reach
+    (edit("transport.vehicles.home", "test"), "transport.vehicles.home: must be a station of transport.distances"),
 ]
 
 
 def test_the_plant_is_valid_and_not_overloaded() -> None:
     assert load_warnings(parse_scenario(plant())) == []
+
+
+def test_vehicles_serve_only_the_stations_of_the_distance_network() -> None:
+    """Moves to or from a station outside ``distances`` (and not in ``times``) are instantaneous."""
+    from twin.sim.plant import Plant
+    from twin.sim.transport import TimedLeg, VehicleLeg
+
+    built = Plant(parse_scenario(edit("transport.distances", {"mill": {"oven": 20}, "oven": {"asm": 30}})))
+    index = {name: station.index for name, station in built.stations.items()}
+    legs = {
+        (origin, name): leg for name, station in built.stations.items() for origin, leg in (station.legs or {}).items()
+    }
+    assert isinstance(legs[(index["mill"], "oven")], VehicleLeg)
+    assert isinstance(legs[(index["asm"], "test")], TimedLeg)
+    assert (index["lathe"], "asm") not in legs
 
 
 @pytest.mark.parametrize(("data", "expected"), CASES, ids=[expected.split(":")[0] for _, expected in CASES])

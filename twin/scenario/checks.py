@@ -256,8 +256,13 @@ def _transport_names_stations(s: Scenario) -> Iterable[Problem]:
                 elif destination == origin:
                     yield Problem(f"transport.{table}.{origin}.{destination}", "a leg joins two different stations")
     vehicles = transport.vehicles
-    if vehicles is not None and vehicles.home is not None and vehicles.home not in s.stations:
-        yield Problem("transport.vehicles.home", f"no station of that name (stations: {known})", show(vehicles.home))
+    if vehicles is not None and vehicles.home is not None:
+        if vehicles.home not in s.stations:
+            yield Problem(
+                "transport.vehicles.home", f"no station of that name (stations: {known})", show(vehicles.home)
+            )
+        elif vehicles.home not in transport.stations():
+            yield Problem("transport.vehicles.home", "must be a station of transport.distances", show(vehicles.home))
 
 
 def moves(s: Scenario) -> Iterator[tuple[str, int, str, str, bool]]:
@@ -279,26 +284,26 @@ def _vehicles_reach_their_moves(s: Scenario) -> Iterable[Problem]:
     if (
         transport is None
         or transport.vehicles is None
-        or any(name not in s.stations for name in [*transport.stations(), transport.home()])
+        or any(name not in s.stations for name in transport.stations())
+        or transport.home() not in transport.stations()
     ):
-        return
+        return  # reported by _transport_names_stations
     paths = shortest_paths(transport.distances)
     served = {transport.home()}
+    reported = set()
     for pname, step, origin, destination, _ in moves(s):
-        if origin not in s.stations or destination not in s.stations:
+        if origin not in s.stations or destination not in s.stations or not transport.by_vehicle(origin, destination):
             continue
-        if transport.fixed_time(origin, destination) is not None:
-            continue
-        if paths.get(origin, {}).get(destination, math.inf) == math.inf:
+        served.update((origin, destination))
+        if paths[origin][destination] == math.inf:
+            reported.add((origin, destination))
             yield Problem(
                 f"products.{pname}.route[{step}]",
-                f"no path from '{origin}' to '{destination}' in transport.distances (vehicles carry every "
-                "move without a fixed time)",
+                f"no path from '{origin}' to '{destination}' in transport.distances, whose stations vehicles serve",
             )
-        served.update((origin, destination))
     for a in sorted(served):
         for b in sorted(served):
-            if paths.get(a, {}).get(b, math.inf) == math.inf and a in paths and b in paths:
+            if paths[a][b] == math.inf and (a, b) not in reported:
                 yield Problem(
                     "transport.distances", f"no path from '{a}' to '{b}': vehicles must reach every station they serve"
                 )
@@ -395,12 +400,12 @@ def _fleet_warnings(s: Scenario, rates: dict[str, float]) -> list[str]:
     handling = vehicles.load.mean + vehicles.unload.mean
     busy = 0.0
     for pname, step, origin, destination, back in moves(s):
-        if pname not in rates or transport.fixed_time(origin, destination) is not None:
+        if pname not in rates or not transport.by_vehicle(origin, destination):
             continue
         visits, moves_on = step_flows(s, pname)
         rework = s.stations[origin].rework
         share = rework.probability if back and rework is not None else moves_on[step]
-        trip = handling + paths.get(origin, {}).get(destination, math.inf) / vehicles.speed
+        trip = handling + paths[origin][destination] / vehicles.speed
         busy += rates[pname] * visits[step] * share * trip
     load = busy / vehicles.count
     if load >= 1.0:

@@ -3,10 +3,10 @@ network of distances.
 
 A move of a job from one station to the next (along its route, or back for rework) takes
 the leg's fixed time when ``times`` names the leg; otherwise, with ``vehicles``, a vehicle
-carries it, travelling the shortest path of the ``distances`` network at ``speed``; otherwise
-it is instantaneous. Both tables are symmetric unless both directions are given. Distances
-are in any length unit, speed in that unit per time unit; times in the scenario's
-``time_unit``.
+carries it when both stations are in the ``distances`` network (the stations the fleet
+serves), travelling its shortest path at ``speed``; otherwise it is instantaneous. Both
+tables are symmetric unless both directions are given. Distances are in any length unit,
+speed in that unit per time unit; times in the scenario's ``time_unit``.
 """
 
 from __future__ import annotations
@@ -83,6 +83,14 @@ class Transport(_Model):
         if destination in row:
             return row[destination]
         return self.times.get(destination, {}).get(origin)
+
+    def by_vehicle(self, origin: str, destination: str) -> bool:
+        """Whether a vehicle carries the move ``origin -> destination``: there are vehicles,
+        the leg has no fixed time, and both stations are in the distance network."""
+        if self.vehicles is None or self.fixed_time(origin, destination) is not None:
+            return False
+        served = self.stations()
+        return origin in served and destination in served
 
     def home(self) -> str:
         """Where the vehicles start."""

@@ -200,7 +200,7 @@ class Plant:
             if time is not None:
                 sampler = time.sampler(self.streams.generator(f"transport:{origin}:{destination}"))
                 leg = TimedLeg(self.env, self.log, source, self.stations[destination], sampler)
-            elif self.fleet is not None:
+            elif self.fleet is not None and transport.by_vehicle(origin, destination):
                 leg = VehicleLeg(self.env, self.log, source, self.stations[destination], self.fleet)
             else:
                 continue

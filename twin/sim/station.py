@@ -183,9 +183,10 @@ class Station:
     def _admit(self, job: Job, holder: Machine | None) -> bool:
         """Let ``job`` in (room was checked): by transport when a leg leads here from its
         holder's station, else straight into the buffer; True if it left its holder."""
-        leg = self.legs.get(holder.station.index) if self.legs is not None and holder is not None else None
-        if leg is not None:
-            return leg.carry(job, holder)  # type: ignore[arg-type]  # a leg exists only with a holder
+        if self.legs is not None and holder is not None:
+            leg = self.legs.get(holder.station.index)
+            if leg is not None:
+                return leg.carry(job, holder)
         self.accept(job)
         return True
 

@@ -6,7 +6,8 @@ and later delivered (TRANSPORT_END, then ENTER at the destination).
 
 - On a **fixed-time leg** (``transport.times``) the job leaves its machine at once and
   arrives after the leg's time; any number of jobs may be on the way.
-- Otherwise a **vehicle** carries it: the job waits on its machine (which stays ``blocked``)
+- Otherwise, between two stations of the distance network, a **vehicle** carries it (any
+  other move is instantaneous): the job waits on its machine (which stays ``blocked``)
   until a vehicle has driven there empty, and leaves it when loaded; the vehicle then drives
   the shortest path of the distance network to the destination and unloads. A vehicle
   carries one job at a time and stays where it unloaded until its next request.
