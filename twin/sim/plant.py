@@ -2,8 +2,9 @@
 
 It also attaches the optional features a scenario declares (maintenance, batching, assembly
 kits, rework, transport legs and the vehicle fleet), each with its own named random streams;
-stations without them run the plain hot path. One :class:`Plant` is one replication. Building and running it does no I/O and reads no
-clock: it only appends to its :class:`~twin.sim.log.EventLog`.
+stations without them run the plain hot path. One :class:`Plant` is one replication.
+Building and running it does no I/O and reads no clock: it only appends to its
+:class:`~twin.sim.log.EventLog`.
 """
 
 from __future__ import annotations
