@@ -1,6 +1,6 @@
 """Property tests on small random lines with the optional features on: maintenance, rework,
-batching, energy and transport (fixed times or vehicles), on top of the random lines of
-``test_invariants``. What must hold for every scenario and seed."""
+batching, energy, assembly of a component and transport (fixed times or vehicles), on top of
+the random lines of ``test_invariants``. What must hold for every scenario and seed."""
 
 from __future__ import annotations
 
@@ -39,10 +39,24 @@ def featured_lines(draw: st.DrawFn) -> dict[str, Any]:
             }
         if draw(st.booleans()) and spec.get("scrap", 0) < 0.5:
             spec["rework"] = {"probability": draw(st.sampled_from([0.1, 0.3])), "to": name}
-        if draw(st.booleans()) and spec.get("operator") is None:
+        if draw(st.booleans()):
             spec["batch"] = {"size": draw(st.integers(1, 3)), "max_wait": draw(st.sampled_from([0.0, 1.0, 4.0]))}
         if draw(st.booleans()):
             spec["energy"] = {"busy": 5.0, "idle": 1.0, "maintenance": 2.0}
+    main = data["products"]["p0"]["route"]
+    if draw(st.booleans()):
+        # A component made on random stations, consumed where p0 visits its last station.
+        target = main[-1]
+        data["stations"][target].pop("batch", None)
+        data["stations"][target]["assemble"] = {"kit": draw(st.integers(1, 2))}
+        feeders = [name for name in names if name != target]
+        route = [*draw(st.lists(st.sampled_from(feeders), max_size=2)), target] if feeders else [target]
+        component: dict[str, Any] = {"route": route}
+        if draw(st.booleans()):
+            component["arrival"] = draw(distributions(st.sampled_from([0.5, 1.0])))
+        else:
+            component["release"] = [{"at": 0.0, "quantity": draw(st.integers(1, 8))}]
+        data["products"]["kit"] = component
     kind = draw(st.sampled_from(["none", "times", "vehicles"]))
     if kind == "times" and len(names) > 1:
         data["transport"] = {"times": {a: {b: draw(distributions()) for b in names if b != a} for a in names}}

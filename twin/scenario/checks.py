@@ -425,9 +425,9 @@ def _supply_warnings(s: Scenario, rates: dict[str, float]) -> list[str]:
             continue  # released by orders: supply and need are finite, not rates
         jobs = 0.0
         for pname in users:
-            visits, _ = step_flows(s, pname, rework=False)
+            visits, _ = step_flows(s, pname, rework=False)  # a return by rework takes no kit
             steps = [i for i, op in enumerate(s.products[pname].route) if op.station == sname]
-            jobs += rates[pname] * visits[steps[0]]
+            jobs += rates[pname] * sum(visits[i] for i in steps)
         for component, quantity in station.assemble.items():
             visits, _ = step_flows(s, component)
             supplied = rates[component] * visits[-1]

@@ -7,7 +7,8 @@ takes the oldest waiting components of each kind, in the quantities listed, and 
 the plant inside it (an ASSEMBLED record). The assembled job then continues on its own route.
 A free machine makes room in the buffer only while a complete kit waits for it.
 
-A job that comes back for rework already holds its components and starts without a kit.
+Every visit of a route to the station takes a kit, except a return by rework: a job that
+comes back for rework already holds its components and starts without one.
 """
 
 from __future__ import annotations
