@@ -44,11 +44,13 @@ def _process_times_known(s: Scenario) -> Iterable[Problem]:
             if station is None:
                 continue
             if s.is_component_step(pname, i):
-                if op.process_time is not None or op.station in product.process_time:
+                own = op.process_time or product.process_time.get(op.station)
+                if own is not None and own.mean > 0:
                     yield Problem(
                         f"products.{pname}.route[{i}]",
                         f"a component is not processed at '{op.station}', which assembles it: give the "
                         "assembled product's process time instead",
+                        show(own.mean),
                     )
                 continue
             if op.process_time is None and op.station not in product.process_time and station.process_time is None:
