@@ -4,7 +4,8 @@
 - :mod:`~twin.scenario.distributions`: ``{dist: ...}`` specs and their samplers;
 - :mod:`~twin.scenario.transport`: the ``transport:`` section (times, vehicles, distances);
 - :mod:`~twin.scenario.units`: time units, for energy in kWh;
-- :mod:`~twin.scenario.checks`: cross-references between models, and load warnings;
+- :mod:`~twin.scenario.checks`: cross-references between models;
+- :mod:`~twin.scenario.flows`: how jobs flow through routes (moves, rework, visits), load warnings;
 - :mod:`~twin.scenario.paths`: dotted paths into scenario data, ``--set`` overrides;
 - :mod:`~twin.scenario.loading`: YAML files to validated scenarios, errors for people;
 - :mod:`~twin.scenario.yaml_safe`: plain-data YAML without alias bombs.
@@ -13,7 +14,7 @@ This package is the bottom layer of the library: it imports nothing from the mod
 measurements or the studies (docs/architecture.md).
 """
 
-from twin.scenario.checks import load_warnings
+from twin.scenario.flows import load_warnings
 from twin.scenario.loading import json_schema, load_scenario, parse_scenario, problems_from, scenario_to_yaml
 from twin.scenario.paths import apply_overrides, get_path, parse_override, split_path
 from twin.scenario.schema import (

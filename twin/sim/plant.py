@@ -17,8 +17,8 @@ from simpy import Environment, Event, Timeout
 from twin.dispatching import Rule, RuleContext, make_rule
 from twin.scenario import Order, Product, Scenario, shortest_paths
 from twin.scenario import Station as StationSpec
-from twin.scenario.checks import moves, rework_step
 from twin.scenario.distributions import Sampler
+from twin.scenario.flows import moves, rework_step
 from twin.sim.assembly import AssemblyKits
 from twin.sim.batching import Batching, BatchMachine
 from twin.sim.job import Job, Step

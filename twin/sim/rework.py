@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from twin.scenario.checks import rework_step
 from twin.scenario.distributions import Sampler
+from twin.scenario.flows import rework_step
 from twin.sim.log import EventLog, JobEvent
 
 if TYPE_CHECKING:
