@@ -27,6 +27,11 @@ included, is at least as fast as the plain model (the target). Absolute jobs/s v
 machines and runs; the ratio is what to compare. The second table shows that the two models
 agree (throughput and mean lead time over the horizon, within sampling noise).
 
+The feature check runs the example motor plant (``scenarios/examples/motor_plant.yaml``:
+assembly of machined components, AGVs, batch ovens, rework, maintenance, energy) and reports
+its speed in jobs (components included) and log records per wall-clock second; there is no
+plain-SimPy model of it to compare with.
+
 The memory check runs a 50-station line (buffers, breakdowns, arrival rate below the
 bottleneck's capacity) through about 100,000 jobs in a fresh subprocess, so that its peak
 resident set size (``VmHWM``, or ``ru_maxrss``) is its own, and reports that peak after the run and after
@@ -63,8 +68,10 @@ import simpy
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from twin.measure.kpi import compute_kpis
-from twin.scenario import Scenario, parse_scenario
+from twin.scenario import Scenario, load_scenario, parse_scenario
 from twin.sim.plant import Plant
+
+MOTOR_PLANT = Path(__file__).resolve().parent.parent / "scenarios" / "examples" / "motor_plant.yaml"
 
 GIB = 1 << 30
 
@@ -418,6 +425,26 @@ def memory_check(stations: int, jobs: int) -> dict[str, float]:
     return result
 
 
+def motor_plant_speed(weeks: float, repeat: int) -> dict[str, float]:
+    """Median jobs and log records per second of the motor plant over ``weeks`` of simulated
+    time (after one warm-up run), and what one run did."""
+    scenario = load_scenario(MOTOR_PLANT, [f"horizon={weeks * 10080}", "warmup=0"])
+    time_twin(scenario)
+    jobs, records = [], []
+    for seed in range(1, repeat + 1):
+        run_s, _, plant, kpis = time_twin(scenario.model_copy(update={"seed": seed}))
+        log = plant.log
+        jobs.append(plant.left / run_s)
+        records.append((len(log.job_time) + len(log.state_time) + len(log.vehicle_time)) / run_s)
+    return {
+        "jobs": plant.left,
+        "completed": kpis["completed"],
+        "jobs_per_s": statistics.median(jobs),
+        "records_per_s": statistics.median(records),
+        "energy_per_job": kpis["energy_per_job"],
+    }
+
+
 def profile_twin(line: LineSpec, horizon: float, top: int) -> str:
     """cProfile of one twin run (plant build, run and KPIs), sorted by own time."""
     scenario = twin_scenario(line, horizon)
@@ -492,12 +519,24 @@ def print_memory(m: dict[str, float]) -> None:
         print(f"  {what}: peak {verdict} 1 GiB")
 
 
+def print_motor_plant(m: dict[str, float], weeks: float, repeat: int) -> None:
+    """The feature check's report."""
+    print()
+    print(f"Motor plant (every feature on), {weeks:g} simulated weeks, median of {repeat}:")
+    print(
+        f"  {m['jobs']:,.0f} jobs left the plant ({m['completed']:,.0f} motors, the rest components consumed): "
+        f"{m['jobs_per_s']:,.0f} jobs/s, {m['records_per_s']:,.0f} log records/s; "
+        f"{m['energy_per_job']:.2f} kWh per motor"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse options, measure, print."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="~20,000 jobs per system, 10,000-job memory check")
     parser.add_argument("--repeat", type=int, default=None, help="timed runs per model (default 5, quick 3)")
     parser.add_argument("--no-memory", action="store_true", help="skip the 50-station memory check")
+    parser.add_argument("--no-motor", action="store_true", help="skip the motor plant (every feature on)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the twin on each system")
     parser.add_argument("--memory-child", nargs=2, type=int, metavar=("STATIONS", "JOBS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -512,6 +551,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     timings = [measure(line, horizon, repeat) for line, horizon in systems]
     print_tables(timings, repeat)
+    if not args.no_motor:
+        weeks = 1.0 if args.quick else 4.0
+        print_motor_plant(motor_plant_speed(weeks, repeat), weeks, repeat)
     if not args.no_memory:
         print_memory(memory_check(50, 10_000 if args.quick else 100_000))
     if args.profile:

@@ -29,6 +29,7 @@ STATE_WORDS = {
     MachineState.BLOCKED: "blocked",
     MachineState.DOWN: "down",
     MachineState.OFF_SHIFT: "off shift",
+    MachineState.MAINTENANCE: "maintenance",
 }
 """Machine states in words, in legend order."""
 

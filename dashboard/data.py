@@ -19,6 +19,7 @@ import pandas as pd
 from twin.errors import ScenarioError
 from twin.measure.labels import finite, format_interval, format_number, kpi_label
 from twin.scenario import Scenario, load_scenario, load_warnings
+from twin.scenario import Station as StationSpec
 
 __all__ = [
     "ScenarioEntry",
@@ -126,7 +127,8 @@ def describe_distribution(spec: Any, unit: str) -> str:
 
 
 def stations_table(scenario: Scenario) -> pd.DataFrame:
-    """One row per station: machines, buffer, process time, rule, failures, setups, scrap."""
+    """One row per station: machines, buffer, process time, rule, failures, setups, scrap, and
+    the optional features it declares (batching, assembly, rework, maintenance, energy)."""
     unit = scenario.time_unit
     rows = []
     for name, station in scenario.stations.items():
@@ -146,10 +148,29 @@ def stations_table(scenario: Scenario) -> pd.DataFrame:
                 "Failures": failures,
                 "Setups": "yes" if station.setup is not None else "none",
                 "Scrap": f"{station.scrap:.1%}" if station.scrap else "none",
+                "Features": ", ".join(_features(station, unit)) or "none",
                 "Description": station.description or "",
             }
         )
     return pd.DataFrame(rows)
+
+
+def _features(station: StationSpec, unit: str) -> list[str]:
+    """The optional features of a station, in words."""
+    features = []
+    if station.batch is not None:
+        wait = f", start after {station.batch.max_wait:g} {unit}" if station.batch.max_wait is not None else ""
+        features.append(f"batches of {station.batch.size}{wait}")
+    if station.assemble is not None:
+        features.append("assembles " + ", ".join(f"{n} {p}" for p, n in station.assemble.items()))
+    if station.rework is not None:
+        features.append(f"rework {station.rework.probability:.1%} to {station.rework.to}")
+    if station.maintenance is not None:
+        m = station.maintenance
+        features.append(f"maintenance every {m.every:g} {unit} ({m.basis}), {m.duration.mean:.3g} {unit}")
+    if station.energy is not None:
+        features.append(f"energy {station.energy.busy:g} kW busy")
+    return features
 
 
 def products_table(scenario: Scenario) -> pd.DataFrame:
@@ -339,8 +360,8 @@ def kpi_display_table(table: pd.DataFrame, kpis: list[str] | None = None) -> pd.
 
 
 def kpi_choices(table: pd.DataFrame) -> dict[str, str]:
-    """``{kpi: words}`` for the KPIs of a comparison table, leaving out the setup and
-    off-shift shares of stations that have none in every run."""
+    """``{kpi: words}`` for the KPIs of a comparison table, leaving out the setup, off-shift
+    and maintenance shares of stations that have none in every run."""
     if table.empty:
         return {}
     nonzero = table.groupby("kpi", sort=False)["mean"].apply(lambda m: bool((m.fillna(0) != 0).any()))
@@ -348,7 +369,7 @@ def kpi_choices(table: pd.DataFrame) -> dict[str, str]:
     return {
         k: words[k]
         for k in dict.fromkeys(table["kpi"])
-        if not k.endswith((".setup", ".off_shift")) or nonzero.get(k, False)
+        if not k.endswith((".setup", ".off_shift", ".maintenance")) or nonzero.get(k, False)
     }
 
 

@@ -12,10 +12,14 @@ from collections.abc import Sequence
 from twin.scenario.distributions import Constant, Distribution, Exponential
 
 __all__ = [
+    "age_replacement_availability",
     "availability",
+    "batch_fill_wait",
     "birth_death",
     "completion_time_moments",
     "erlang_c",
+    "exponential_age_replacement_availability",
+    "feedback_visits",
     "mm1_wait",
     "mmc_wait",
     "pk_wait",
@@ -119,3 +123,35 @@ def completion_time_moments(
     mean = mean_service * stretch
     second = second_moment_service * stretch**2 + failure_rate * mean_service * second_repair
     return mean, second
+
+
+def age_replacement_availability(scale: float, every: float, maintenance: float, repair: float) -> float:
+    """Long-run availability of a unit with Weibull(shape 2, ``scale``) lifetimes under age
+    replacement: renewed by preventive maintenance (``maintenance`` long) at age ``every``, or
+    by a repair (``repair`` long) at failure, whichever comes first (renewal-reward theorem):
+    ``A(T) = int_0^T R / (int_0^T R + Tp R(T) + Tf F(T))`` with ``R(t) = exp(-(t/scale)^2)``,
+    whose integral is ``scale * sqrt(pi) / 2 * erf(T / scale)``."""
+    up = scale * math.sqrt(math.pi) / 2 * math.erf(every / scale)
+    survive = math.exp(-((every / scale) ** 2))
+    return up / (up + maintenance * survive + repair * (1 - survive))
+
+
+def exponential_age_replacement_availability(mean: float, every: float, maintenance: float, repair: float) -> float:
+    """The same for exponential lifetimes (``R(t) = exp(-t / mean)``): memoryless, so
+    maintenance renews nothing and only costs time."""
+    survive = math.exp(-every / mean)
+    up = mean * (1 - survive)
+    return up / (up + maintenance * survive + repair * (1 - survive))
+
+
+def batch_fill_wait(size: int, rate: float) -> float:
+    """Mean wait of a job for its batch of ``size`` to fill from Poisson arrivals at ``rate``:
+    the k-th job of a batch waits for the ``size - k`` arrivals after it, so the mean over the
+    batch is ``(size - 1) / (2 rate)``."""
+    return (size - 1) / (2 * rate)
+
+
+def feedback_visits(probability: float) -> float:
+    """Mean visits of a job to a station it returns to with ``probability`` after each visit
+    (geometric: the traffic equation ``v = 1 + p v`` of a Jackson network with feedback)."""
+    return 1 / (1 - probability)

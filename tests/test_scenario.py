@@ -201,6 +201,15 @@ def test_apply_overrides_sets_values_and_copies() -> None:
     assert FULL["stations"]["drill"]["buffer"] == 4
 
 
+def test_apply_overrides_keeps_the_order_of_the_file() -> None:
+    """Stations keep their order (the order of tables, station numbers, a vehicle fleet's
+    default home): an override changes a value, not the plant."""
+    data = {"z": {"b": 1, "a": 2}, "y": [{"d": 1, "c": 2}]}
+    overridden = apply_overrides(data, [("z.b", 3)])
+    assert list(overridden) == ["z", "y"]
+    assert list(overridden["z"]) == ["b", "a"] and list(overridden["y"][0]) == ["d", "c"]
+
+
 def test_load_scenario_with_overrides(tmp_path: Path) -> None:
     """Overrides given to load_scenario apply before validation."""
     path = tmp_path / "s.yaml"

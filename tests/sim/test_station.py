@@ -50,7 +50,10 @@ def test_blocking_after_service_timetable() -> None:
     assert state_intervals(plant, "b") == [(0.0, 1.0, IDLE), (1.0, 11.0, BUSY)]
     assert state_fractions(plant, "a") == pytest.approx(
         {IDLE: 2 / 11, BUSY: 5 / 11, BLOCKED: 4 / 11}
-        | {state: 0.0 for state in (MachineState.SETUP, MachineState.DOWN, MachineState.OFF_SHIFT)}
+        | {
+            state: 0.0
+            for state in (MachineState.SETUP, MachineState.DOWN, MachineState.OFF_SHIFT, MachineState.MAINTENANCE)
+        }
     )
 
 

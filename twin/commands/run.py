@@ -61,7 +61,7 @@ def kpi_table(result: Result) -> Table:
     table.add_column("mean", justify="right")
     table.add_column("95% CI", justify="right")
     for name, row in result.summary_dict().items():
-        if name.endswith((".setup", ".off_shift")) and not row["mean"]:
+        if name.endswith((".setup", ".off_shift", ".maintenance")) and not row["mean"]:
             continue
         interval = format_interval(row["ci_low"], row["ci_high"], digits=4)
         table.add_row(kpi_label(name, scenario.time_unit), format_number(row["mean"]), interval)

@@ -128,7 +128,7 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
       this instant / ``S``;
     - deciding station (``S``): one-hot of its index;
     - per station (``5 * S``): queue length / ``max_queue``; share of machines busy or in
-      setup; share of machines down, blocked or off shift; mean work waiting in the queue /
+      setup; share of machines down, blocked, off shift or in maintenance; mean work waiting in the queue /
       ``op_max`` per machine, divided by ``max_queue``; mean remaining time of the
       operations in progress / ``op_max`` (0 for a free machine);
     - per candidate (``7 * max_queue``, zeros for empty slots): 1 (present); process time here
@@ -182,6 +182,11 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
     rest of that instant's event, not inside it, so simultaneous events may be ordered
     differently than in the rule's run (the same model, not the same random path).
 
+    A batch station (``batch:``) forms its batches by its own rule and never asks the agent;
+    an assembly station asks only when a complete kit of components waits. Transport,
+    maintenance, rework and energy change nothing in the spaces: their effects show in the
+    queues, machine states and rewards.
+
     ## Arguments
 
     - ``scenario``: a scenario file (``.yaml``), a job-shop instance file (``.txt``), a
@@ -197,7 +202,9 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
     ## Version History
 
     - v0: initial version; ``reward="tardiness_accrued"`` added later (the other rewards
-      and the observation are unchanged).
+      and the observation are unchanged); scenarios with batching, assembly, rework,
+      maintenance, transport and energy accepted later (spaces unchanged; batch stations
+      decide by their rule).
     """
 
     metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012 (gymnasium's convention)
@@ -226,6 +233,8 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         self.rules = tuple(rules)
         self.closed = spec.horizon is None
         self.stations = list(spec.stations)
+        self._deciding = [name for name, station in spec.stations.items() if station.batch is None]
+        """Stations whose decisions the agent takes (batch stations form batches by their rule)."""
         self._station_index = {name: i for i, name in enumerate(self.stations)}
         self._measure(spec)
         has_due = any(
@@ -304,7 +313,7 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         self._plant = _TrackedPlant(
             self.scenario,
             seed=plant_seed,
-            dispatchers=dict.fromkeys(self.stations, defer),
+            dispatchers=dict.fromkeys(self._deciding, defer),
             on_decision=self._on_decision,
             track_open=self.reward_kind == "tardiness_accrued",
         )

@@ -18,7 +18,7 @@ from twin.measure.kpi import compute_kpis, kpi_names
 from twin.measure.labels import json_number
 from twin.measure.stats import confidence_interval
 from twin.scenario import Scenario
-from twin.sim.log import EventLog, JobEvent, MachineState
+from twin.sim.log import EventLog, JobEvent, MachineState, VehicleState
 from twin.sim.plant import Plant
 
 __all__ = [
@@ -59,9 +59,12 @@ def run_replication(
 def events_frame(scenario: Scenario, replications: list[Replication]) -> pd.DataFrame:
     """The logs of ``replications`` as one table, time-ordered within each replication.
 
-    Columns: ``replication``, ``time``, ``event`` (a :class:`JobEvent` name or ``STATE``),
-    ``job`` and ``product`` (job events), ``station``, ``machine`` (index within the
-    station), ``state`` (state records).
+    Columns: ``replication``, ``time``, ``event`` (a :class:`JobEvent` name, ``STATE`` or
+    ``VEHICLE``), ``job`` and ``product`` (job events; on vehicle records the job loaded or
+    driven to, -1 and "" when idle), ``station``, ``machine`` (index within the station; the
+    vehicle's number on vehicle records), ``state`` (a :class:`MachineState` label on state
+    records, a :class:`VehicleState` label on vehicle records). A vehicle record's station is
+    where the vehicle is, or where it is heading while it drives.
     """
     stations = np.array([*scenario.stations, ""], dtype=object)
     products = np.array(list(scenario.products), dtype=object)
@@ -69,25 +72,47 @@ def events_frame(scenario: Scenario, replications: list[Replication]) -> pd.Data
     machine_index = np.concatenate([np.arange(s.machines) for s in scenario.stations.values()])
     event_names = np.array([e.name for e in JobEvent] + ["STATE"], dtype=object)
     state_names = np.array([s.label for s in MachineState] + [""], dtype=object)
+    vehicle_states = np.array([s.label for s in VehicleState], dtype=object)
+    products_or_none = np.array([*products, ""], dtype=object)
     frames = []
     for rep in replications:
         if rep.log is None:
             raise ValueError(f"replication {rep.index} kept no event log (simulate with keep_events=True)")
         c = rep.log.columns()
-        n_jobs, n_states = len(c["job_time"]), len(c["state_time"])
+        n_jobs, n_states, n_vehicles = len(c["job_time"]), len(c["state_time"]), len(c["vehicle_time"])
         gid = c["state_machine"].astype(np.int64)
+        carried = c["vehicle_job"].astype(np.int64)
+        carried_product = np.where(carried >= 0, np.asarray(c["job_product"], np.int64)[np.maximum(carried, 0)], -1)
         frame = pd.DataFrame(
             {
-                "replication": np.full(n_jobs + n_states, rep.index, dtype=np.int32),
-                "time": np.concatenate([c["job_time"], c["state_time"]]),
-                "event": np.concatenate([event_names[c["job_kind"]], np.full(n_states, "STATE", dtype=object)]),
-                "job": np.concatenate([c["job_id"], np.full(n_states, -1)]).astype(np.int32),
-                "product": np.concatenate(
-                    [products[c["job_product"][c["job_id"]]], np.full(n_states, "", dtype=object)]
+                "replication": np.full(n_jobs + n_states + n_vehicles, rep.index, dtype=np.int32),
+                "time": np.concatenate([c["job_time"], c["state_time"], c["vehicle_time"]]),
+                "event": np.concatenate(
+                    [
+                        event_names[c["job_kind"]],
+                        np.full(n_states, "STATE", dtype=object),
+                        np.full(n_vehicles, "VEHICLE", dtype=object),
+                    ]
                 ),
-                "station": np.concatenate([stations[c["job_station"]], stations[machine_station[gid]]]),
-                "machine": np.concatenate([c["job_machine"], machine_index[gid]]).astype(np.int16),
-                "state": np.concatenate([np.full(n_jobs, "", dtype=object), state_names[c["state_code"]]]),
+                "job": np.concatenate([c["job_id"], np.full(n_states, -1), carried]).astype(np.int32),
+                "product": np.concatenate(
+                    [
+                        products[c["job_product"][c["job_id"]]],
+                        np.full(n_states, "", dtype=object),
+                        products_or_none[carried_product],
+                    ]
+                ),
+                "station": np.concatenate(
+                    [stations[c["job_station"]], stations[machine_station[gid]], stations[c["vehicle_station"]]]
+                ),
+                "machine": np.concatenate([c["job_machine"], machine_index[gid], c["vehicle_id"]]).astype(np.int16),
+                "state": np.concatenate(
+                    [
+                        np.full(n_jobs, "", dtype=object),
+                        state_names[c["state_code"]],
+                        vehicle_states[c["vehicle_state"]],
+                    ]
+                ),
             }
         )
         frames.append(frame.sort_values("time", kind="stable"))

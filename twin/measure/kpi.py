@@ -8,8 +8,15 @@ Names (contract, docs/architecture.md): ``throughput`` (jobs completed per time 
 ``lead_time_mean``, ``tardiness_mean`` (0 for jobs without a due date), ``completed``, and per
 station ``stations.<s>.utilization`` (busy), ``.wait_mean`` (time in the buffer), ``.blocked``,
 ``.starved`` (idle: nothing to work on or no operator free), ``.down``, ``.oee``
-(availability x performance x quality). Extensions: ``scrapped`` and per station ``.setup``
-and ``.off_shift``, so that the state fractions of a station sum to 1.
+(availability x performance x quality). Extensions: ``scrapped`` and per station ``.setup``,
+``.off_shift`` and ``.maintenance``, so that the state fractions of a station sum to 1.
+
+Features add theirs where a scenario declares them: ``reworked`` (jobs sent back for rework
+in the window), ``energy`` and ``energy_per_job`` and per station ``.energy``
+(:mod:`twin.measure.energy`), per batch station ``.batch_mean`` (jobs per batch started in
+the window), and ``transport.utilization``, ``.empty_share``, ``.wait_mean``
+(:mod:`twin.measure.vehicles`). A component consumed by assembly leaves the plant (WIP) at
+its ASSEMBLED record; only EXIT counts as completed.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from twin.measure.energy import station_energy
+from twin.measure.vehicles import TRANSPORT_KPIS, transport_kpis
 from twin.scenario import Scenario
 from twin.sim.log import EventLog, JobEvent, MachineState
 
@@ -39,8 +48,12 @@ STATE_KPIS = {
     MachineState.DOWN: "down",
     MachineState.SETUP: "setup",
     MachineState.OFF_SHIFT: "off_shift",
+    MachineState.MAINTENANCE: "maintenance",
 }
 """Per-station KPI holding the time fraction of each machine state."""
+
+_LEAVE = (JobEvent.EXIT, JobEvent.SCRAP, JobEvent.ASSEMBLED)
+"""Job events at which a job leaves the plant."""
 
 
 MAIN_KPIS = ("throughput", "wip_mean", "lead_time_mean", "tardiness_mean")
@@ -49,12 +62,19 @@ MAIN_KPIS = ("throughput", "wip_mean", "lead_time_mean", "tardiness_mean")
 
 def kpi_names(scenario: Scenario) -> list[str]:
     """Every KPI a run of ``scenario`` reports, in table order."""
+    stations = scenario.stations.values()
     names = ["throughput", "completed", "wip_mean", "lead_time_mean", "tardiness_mean", "scrapped"]
-    for station in scenario.stations:
-        names += [
-            f"stations.{station}.{kpi}"
-            for kpi in ("utilization", "wait_mean", "blocked", "starved", "down", "oee", "setup", "off_shift")
-        ]
+    if any(station.rework is not None for station in stations):
+        names.append("reworked")
+    if any(station.energy is not None for station in stations):
+        names += ["energy", "energy_per_job"]
+    if scenario.transport is not None and scenario.transport.vehicles is not None:
+        names += TRANSPORT_KPIS
+    for name, station in scenario.stations.items():
+        kpis = ["utilization", "wait_mean", "blocked", "starved", "down", "oee", "setup", "off_shift", "maintenance"]
+        kpis += ["batch_mean"] if station.batch is not None else []
+        kpis += ["energy"] if station.energy is not None else []
+        names += [f"stations.{name}.{kpi}" for kpi in kpis]
     return names
 
 
@@ -90,7 +110,7 @@ def wip_series(log: EventLog, edges: np.ndarray) -> np.ndarray:
     """Time-average WIP (jobs in the plant) within each interval ``[edges[i], edges[i+1])``."""
     cols = log.columns()
     kind, time = cols["job_kind"], cols["job_time"]
-    moves = (kind == JobEvent.ARRIVE) | (kind == JobEvent.EXIT) | (kind == JobEvent.SCRAP)
+    moves = (kind == JobEvent.ARRIVE) | np.isin(kind, _LEAVE)
     level = np.cumsum(np.where(kind[moves] == JobEvent.ARRIVE, 1.0, -1.0))
     return step_average(time[moves], level, edges)
 
@@ -157,16 +177,33 @@ def _waits(cols: dict[str, np.ndarray], start: float, end: float, stations: int)
 
 
 def _ideal_times(scenario: Scenario) -> np.ndarray:
-    """Mean process time of each product (rows) at each station (columns), for OEE."""
+    """Mean process time of each product (rows) at each station (columns), for OEE; at a batch
+    station the share of a full batch's time one job takes."""
     names = list(scenario.stations)
     ideal = np.zeros((len(scenario.products), len(names)))
     for p, (pname, product) in enumerate(scenario.products.items()):
         visits: dict[str, list[float]] = {}
         for step, op in enumerate(product.route):
-            visits.setdefault(op.station, []).append(scenario.process_time(pname, step).mean)
+            if not scenario.is_component_step(pname, step):
+                visits.setdefault(op.station, []).append(scenario.process_time(pname, step).mean)
         for sname, means in visits.items():
-            ideal[p, names.index(sname)] = float(np.mean(means))
+            batch = scenario.stations[sname].batch
+            ideal[p, names.index(sname)] = float(np.mean(means)) / (batch.size if batch is not None else 1)
     return ideal
+
+
+def _batch_means(cols: dict[str, np.ndarray], scenario: Scenario, start: float, end: float) -> dict[int, float]:
+    """Mean jobs per batch started in the window, per batch station index: the jobs of a
+    batch start on one machine at one instant."""
+    means = {}
+    starts = (cols["job_kind"] == JobEvent.START) & (cols["job_time"] >= start) & (cols["job_time"] <= end)
+    for s, station in enumerate(scenario.stations.values()):
+        if station.batch is None:
+            continue
+        mine = starts & (cols["job_station"] == s)
+        batches = np.unique(np.stack([cols["job_machine"][mine], cols["job_time"][mine]]), axis=1).shape[1]
+        means[s] = int(mine.sum()) / batches if batches else float("nan")
+    return means
 
 
 def compute_kpis(log: EventLog, scenario: Scenario, start: float, end: float) -> dict[str, float]:
@@ -183,7 +220,7 @@ def compute_kpis(log: EventLog, scenario: Scenario, start: float, end: float) ->
     lead = time[exits] - arrival[job[exits]]
     late = np.maximum(0.0, time[exits] - cols["job_due"][job[exits]])
 
-    moves = arrivals | (kind == JobEvent.EXIT) | (kind == JobEvent.SCRAP)
+    moves = arrivals | np.isin(kind, _LEAVE)
     step = np.where(kind[moves] == JobEvent.ARRIVE, 1.0, -1.0)
     wip = time_average(time[moves], np.cumsum(step), 0.0, start, end)
 
@@ -196,6 +233,9 @@ def compute_kpis(log: EventLog, scenario: Scenario, start: float, end: float) ->
         "tardiness_mean": float(late.mean()) if completed else float("nan"),
         "scrapped": float(((kind == JobEvent.SCRAP) & inside).sum()),
     }
+    reworks = (kind == JobEvent.REWORK) & inside
+    if any(station.rework is not None for station in scenario.stations.values()):
+        kpis["reworked"] = float(reworks.sum())
 
     sizes = [spec.machines for spec in scenario.stations.values()]
     per_machine = state_time(log, sum(sizes), start, end)
@@ -214,6 +254,9 @@ def compute_kpis(log: EventLog, scenario: Scenario, start: float, end: float) ->
     done = np.bincount(finished_station, minlength=len(sizes))
     scrap = (kind == JobEvent.SCRAP) & inside
     scrapped = np.bincount(cols["job_station"][scrap].astype(np.int64), minlength=len(sizes))
+    reworked = np.bincount(cols["job_station"][reworks].astype(np.int64), minlength=len(sizes))
+    batches = _batch_means(cols, scenario, start, end)
+    energy = station_energy(scenario, per_station)
 
     for s, (name, machines) in enumerate(zip(scenario.stations, sizes, strict=True)):
         capacity = machines * length
@@ -221,7 +264,19 @@ def compute_kpis(log: EventLog, scenario: Scenario, start: float, end: float) ->
         for state, kpi in STATE_KPIS.items():
             kpis[f"stations.{name}.{kpi}"] = float(fractions[state])
         kpis[f"stations.{name}.wait_mean"] = float(waits[s])
-        planned = capacity - per_station[s][MachineState.OFF_SHIFT]
-        quality = (done[s] - scrapped[s]) / done[s] if done[s] else 1.0
+        # Planned time excludes what is planned not to produce: off shift and maintenance.
+        planned = capacity - per_station[s][MachineState.OFF_SHIFT] - per_station[s][MachineState.MAINTENANCE]
+        quality = (done[s] - scrapped[s] - reworked[s]) / done[s] if done[s] else 1.0
         kpis[f"stations.{name}.oee"] = float(ideal_work[s] * quality / planned) if planned > 0 else float("nan")
+        if s in batches:
+            kpis[f"stations.{name}.batch_mean"] = batches[s]
+        if name in energy:
+            kpis[f"stations.{name}.energy"] = energy[name] / length if length > 0 else float("nan")
+    if energy:
+        total = sum(energy.values())
+        kpis["energy"] = total / length if length > 0 else float("nan")
+        kpis["energy_per_job"] = total / completed if completed else float("nan")
+    transport = scenario.transport
+    if transport is not None and transport.vehicles is not None:
+        kpis.update(transport_kpis(log, transport.vehicles.count, start, end))
     return kpis

@@ -25,6 +25,7 @@ STATE_COLORS = {
     MachineState.BLOCKED: "#ff7f0e",
     MachineState.DOWN: "#d62728",
     MachineState.OFF_SHIFT: "#7f7f7f",
+    MachineState.MAINTENANCE: "#9467bd",
 }
 """One colour per machine state, everywhere."""
 
@@ -35,6 +36,12 @@ _PLANT = {
     "lead_time_mean": "Lead time ({u})",
     "tardiness_mean": "Tardiness ({u})",
     "scrapped": "Jobs scrapped",
+    "reworked": "Jobs sent back for rework",
+    "energy": "Energy (kWh/{u})",
+    "energy_per_job": "Energy per job completed (kWh)",
+    "transport.utilization": "Vehicles: busy share",
+    "transport.empty_share": "Vehicles: share driving empty",
+    "transport.wait_mean": "Vehicles: wait for a vehicle ({u})",
 }
 _STATION = {
     "utilization": "utilisation (busy share)",
@@ -45,6 +52,9 @@ _STATION = {
     "oee": "OEE",
     "setup": "setup share",
     "off_shift": "off-shift share",
+    "maintenance": "maintenance share",
+    "batch_mean": "jobs per batch",
+    "energy": "energy (kWh/{u})",
 }
 
 

@@ -76,7 +76,7 @@ def _binned(times: np.ndarray, steps: np.ndarray, edges: np.ndarray) -> np.ndarr
 def wip_levels(events: pd.DataFrame, edges: np.ndarray) -> pd.DataFrame:
     """Mean work in process (jobs in the plant) per time interval of one replication:
     ``start``, ``end``, ``wip``."""
-    moves = events[events["event"].isin(("ARRIVE", "EXIT", "SCRAP"))]
+    moves = events[events["event"].isin(("ARRIVE", "EXIT", "SCRAP", "ASSEMBLED"))]
     steps = np.where(moves["event"].to_numpy() == "ARRIVE", 1.0, -1.0)
     wip = _binned(moves["time"].to_numpy(float), steps, edges)
     return pd.DataFrame({"start": edges[:-1], "end": edges[1:], "wip": wip})
@@ -87,9 +87,11 @@ def buffer_levels(events: pd.DataFrame, edges: np.ndarray, stations: Sequence[st
     replication: ``station``, ``start``, ``end``, ``level``.
 
     A job enters the buffer at its ENTER record and leaves it at the next SETUP or START
-    record of its visit (whichever comes first), as in :mod:`twin.measure.kpi`.
+    record of its visit (whichever comes first), as in :mod:`twin.measure.kpi`; a component
+    at an assembly station leaves the kit store at its ASSEMBLED record.
     """
-    visits = events.loc[events["event"].isin(("ENTER", "SETUP", "START")), ["job", "station", "event", "time"]]
+    kinds = ("ENTER", "SETUP", "START", "ASSEMBLED")
+    visits = events.loc[events["event"].isin(kinds), ["job", "station", "event", "time"]]
     visits = visits.sort_values("job", kind="stable")
     kind = visits["event"].to_numpy()
     previous = np.concatenate(([""], kind[:-1]))

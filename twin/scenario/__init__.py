@@ -2,7 +2,10 @@
 
 - :mod:`~twin.scenario.schema`: the pydantic models (:class:`Scenario` is the root);
 - :mod:`~twin.scenario.distributions`: ``{dist: ...}`` specs and their samplers;
-- :mod:`~twin.scenario.checks`: cross-references between models, and load warnings;
+- :mod:`~twin.scenario.transport`: the ``transport:`` section (times, vehicles, distances);
+- :mod:`~twin.scenario.units`: time units, for energy in kWh;
+- :mod:`~twin.scenario.checks`: cross-references between models;
+- :mod:`~twin.scenario.flows`: how jobs flow through routes (moves, rework, visits), load warnings;
 - :mod:`~twin.scenario.paths`: dotted paths into scenario data, ``--set`` overrides;
 - :mod:`~twin.scenario.loading`: YAML files to validated scenarios, errors for people;
 - :mod:`~twin.scenario.yaml_safe`: plain-data YAML without alias bombs.
@@ -11,41 +14,54 @@ This package is the bottom layer of the library: it imports nothing from the mod
 measurements or the studies (docs/architecture.md).
 """
 
-from twin.scenario.checks import load_warnings
+from twin.scenario.flows import load_warnings
 from twin.scenario.loading import json_schema, load_scenario, parse_scenario, problems_from, scenario_to_yaml
 from twin.scenario.paths import apply_overrides, get_path, parse_override, split_path
 from twin.scenario.schema import (
+    Batch,
     Design,
     DesignOption,
     DueDate,
+    Energy,
     Failures,
+    Maintenance,
     Operation,
     OperatorPool,
     Order,
     Product,
+    Rework,
     Scenario,
     Setup,
     Shift,
     Shifts,
     Station,
 )
+from twin.scenario.transport import Transport, Vehicles, shortest_paths
+from twin.scenario.units import hours_per_time_unit
 
 __all__ = [
+    "Batch",
     "Design",
     "DesignOption",
     "DueDate",
+    "Energy",
     "Failures",
+    "Maintenance",
     "Operation",
     "OperatorPool",
     "Order",
     "Product",
+    "Rework",
     "Scenario",
     "Setup",
     "Shift",
     "Shifts",
     "Station",
+    "Transport",
+    "Vehicles",
     "apply_overrides",
     "get_path",
+    "hours_per_time_unit",
     "json_schema",
     "load_scenario",
     "load_warnings",
@@ -53,5 +69,6 @@ __all__ = [
     "parse_scenario",
     "problems_from",
     "scenario_to_yaml",
+    "shortest_paths",
     "split_path",
 ]

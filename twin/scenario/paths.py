@@ -64,7 +64,7 @@ def apply_overrides(data: Mapping[str, Any], overrides: Iterable[tuple[str, Any]
     Raises:
         ScenarioError: naming each override whose parent does not exist.
     """
-    result: dict[str, Any] = yaml.safe_load(yaml.safe_dump(dict(data)))
+    result: dict[str, Any] = yaml.safe_load(yaml.safe_dump(dict(data), sort_keys=False))  # keep the file's order
     problems = []
     for path, value in overrides:
         *parents, leaf = split_path(path)

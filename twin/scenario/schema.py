@@ -13,16 +13,21 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_serializer, model_validator
 
 from twin.scenario.distributions import Constant, Distribution
+from twin.scenario.transport import Transport
 
 __all__ = [
+    "Batch",
     "Design",
     "DesignOption",
     "DueDate",
+    "Energy",
     "Failures",
+    "Maintenance",
     "Operation",
     "OperatorPool",
     "Order",
     "Product",
+    "Rework",
     "Scenario",
     "Setup",
     "Shift",
@@ -60,6 +65,59 @@ class Setup(_Model):
     )
 
 
+class Maintenance(_Model):
+    """Preventive maintenance of each machine of a station: it restores the machine to as good
+    as new (its time to failure is drawn afresh)."""
+
+    every: PositiveTime = Field(description="Interval between maintenances, counted per `basis`.")
+    basis: Literal["busy", "calendar", "age"] = Field(
+        "busy",
+        description="`busy`: processing time since the last maintenance; `calendar`: all time since "
+        "the last maintenance; `age`: all time since the last maintenance or repair (age replacement).",
+    )
+    duration: Distribution = Field(description="Time the machine is in maintenance.")
+    interrupt: bool = Field(
+        True,
+        description="true: an operation in hand stops when maintenance is due and resumes after it, "
+        "like a breakdown; false: maintenance waits for the operation in hand to end.",
+    )
+
+
+class Batch(_Model):
+    """Batch processing: a machine processes up to ``size`` jobs together (an oven, a washer);
+    the batch takes as long as the longest process time of its jobs."""
+
+    size: int = Field(ge=1, description="Jobs processed together; a batch starts when this many wait.")
+    max_wait: Time | None = Field(
+        None,
+        description="A smaller batch starts once the first job of the batch has waited this long; "
+        "absent: only full batches start.",
+    )
+
+
+class Energy(_Model):
+    """Electric power drawn by each machine of a station, in kW, by machine state; a state not
+    listed draws nothing. Energy KPIs are in kWh, so `time_unit` must be a unit of time (s,
+    min, h or d)."""
+
+    busy: float = Field(0.0, ge=0, allow_inf_nan=False)
+    idle: float = Field(0.0, ge=0, allow_inf_nan=False)
+    setup: float = Field(0.0, ge=0, allow_inf_nan=False)
+    blocked: float = Field(0.0, ge=0, allow_inf_nan=False)
+    down: float = Field(0.0, ge=0, allow_inf_nan=False)
+    off_shift: float = Field(0.0, ge=0, allow_inf_nan=False)
+    maintenance: float = Field(0.0, ge=0, allow_inf_nan=False)
+
+
+class Rework(_Model):
+    """A share of the jobs finished at a station goes back to an earlier station of its route
+    (the station itself included) and does every operation from there again, with new
+    process times."""
+
+    probability: float = Field(gt=0, lt=1, description="Probability a finished job is reworked.")
+    to: str = Field(description="Station the job goes back to: its last visit at or before this one.")
+
+
 class Station(_Model):
     """A pool of identical parallel machines with one input buffer."""
 
@@ -80,6 +138,16 @@ class Station(_Model):
     setup: Setup | None = None
     scrap: float = Field(0.0, ge=0, lt=1, description="Probability a finished job is scrapped here.")
     operator: str | None = Field(None, description="Operator pool whose member must attend setups and operations.")
+    batch: Batch | None = None
+    energy: Energy | None = None
+    maintenance: Maintenance | None = None
+    rework: Rework | None = None
+    assemble: dict[str, Annotated[int, Field(ge=1)]] | None = Field(
+        None,
+        min_length=1,
+        description="component product -> quantity: a job of any other product starts here only "
+        "with these components, which it consumes. A component is a product whose route ends here.",
+    )
 
 
 class Operation(_Model):
@@ -211,14 +279,33 @@ class Scenario(_Model):
     products: dict[str, Product] = Field(min_length=1)
     stations: dict[str, Station] = Field(min_length=1)
     operators: dict[str, OperatorPool] = Field(default_factory=dict)
+    transport: Transport | None = Field(
+        None, description="Transport between stations; absent: moves are instantaneous."
+    )
     design: Design | None = None
 
     def family(self, product: str) -> str:
         """Setup family of ``product``."""
         return self.products[product].family or product
 
+    def assembly_station(self, product: str) -> str | None:
+        """The station that consumes ``product`` as a component (None if it is not one)."""
+        for name, station in self.stations.items():
+            if station.assemble is not None and product in station.assemble:
+                return name
+        return None
+
+    def is_component_step(self, product: str, step: int) -> bool:
+        """Whether route step ``step`` of ``product`` is its arrival as a component at the
+        station that assembles it: it waits there to be consumed and is not processed."""
+        route = self.products[product].route
+        return step == len(route) - 1 and self.assembly_station(product) == route[step].station
+
     def process_time(self, product: str, step: int) -> Distribution:
-        """Process time of ``product`` at route step ``step`` (validated to exist)."""
+        """Process time of ``product`` at route step ``step`` (validated to exist; 0 for a
+        component's last step, where the job assembled from it is processed instead)."""
+        if self.is_component_step(product, step):
+            return Constant(value=0.0)
         operation = self.products[product].route[step]
         found = (
             operation.process_time

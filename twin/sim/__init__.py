@@ -1,7 +1,8 @@
-"""The SimPy model of a plant: stations, machines, operators, sources and the event log."""
+"""The SimPy model of a plant: stations, machines, operators, sources and the event log, and
+the optional features (maintenance, batching, assembly, rework, transport)."""
 
-from twin.sim.log import EventLog, JobEvent, MachineState
+from twin.sim.log import EventLog, JobEvent, MachineState, VehicleState
 from twin.sim.plant import Plant
 from twin.sim.station import Dispatcher, Machine, Station
 
-__all__ = ["Dispatcher", "EventLog", "JobEvent", "Machine", "MachineState", "Plant", "Station"]
+__all__ = ["Dispatcher", "EventLog", "JobEvent", "Machine", "MachineState", "Plant", "Station", "VehicleState"]

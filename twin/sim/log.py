@@ -1,7 +1,7 @@
 """The event log: every job movement and machine state change, as compact columns.
 
-The model appends to typed ``array`` columns (17 bytes a job record, 13 a state record) rather
-than Python objects, so a 50-station line moving 100,000 jobs fits in a few hundred MB.
+The model appends to typed ``array`` columns (17 bytes a job record, 13 a state record, 17 a
+vehicle record) rather than Python objects, so a 50-station line moving 100,000 jobs fits in a few hundred MB.
 KPIs (``twin.measure.kpi``) are pure functions of this log; :meth:`EventLog.columns` hands them numpy
 views without copying.
 """
@@ -13,7 +13,7 @@ from enum import IntEnum
 
 import numpy as np
 
-__all__ = ["EventLog", "JobEvent", "MachineState"]
+__all__ = ["EventLog", "JobEvent", "MachineState", "VehicleState"]
 
 
 class JobEvent(IntEnum):
@@ -34,6 +34,17 @@ class JobEvent(IntEnum):
     """Scrapped at a station; it leaves the plant."""
     SETUP = 6
     """Taken from the buffer onto a machine that first sets up for it (START follows)."""
+    TRANSPORT_START = 7
+    """Handed to transport towards its next station, where room is now reserved for it: it
+    leaves on a fixed-time transport, or waits on its machine for a vehicle (``station`` and
+    ``machine`` are where it is)."""
+    TRANSPORT_END = 8
+    """Delivered to its next station (an ENTER there follows at once)."""
+    REWORK = 9
+    """Found to need rework when it finished at this station: it goes back to an earlier one."""
+    ASSEMBLED = 10
+    """Consumed as a component by the job starting at this station and machine; it leaves
+    the plant inside that job."""
 
 
 class MachineState(IntEnum):
@@ -48,6 +59,26 @@ class MachineState(IntEnum):
     DOWN = 4
     OFF_SHIFT = 5
     """Its operators are off shift."""
+    MAINTENANCE = 6
+    """In preventive maintenance."""
+
+    @property
+    def label(self) -> str:
+        """Lower-case name, as used in tables and plots."""
+        return self.name.lower()
+
+
+class VehicleState(IntEnum):
+    """State of one transport vehicle; every change is logged."""
+
+    IDLE = 0
+    """Parked where it delivered its last job (or at home), waiting for a request."""
+    EMPTY = 1
+    """Travelling empty to a pickup."""
+    LOADING = 2
+    LOADED = 3
+    """Travelling with a job."""
+    UNLOADING = 4
 
     @property
     def label(self) -> str:
@@ -71,6 +102,13 @@ class EventLog:
         """Product index of each job, by job id."""
         self.job_due = array("d")
         """Due date of each job (``inf`` if none), by job id."""
+        self.vehicle_time = array("d")
+        self.vehicle_id = array("h")
+        self.vehicle_state = array("b")
+        self.vehicle_job = array("i")
+        """Job loaded or travelled to (-1 when idle)."""
+        self.vehicle_station = array("h")
+        """Station the vehicle is at (idle, loading, unloading) or heading for (travelling)."""
 
     def job(self, time: float, job: int, station: int, machine: int, kind: int) -> None:
         """Record a job event; ``station``/``machine`` are -1 where they do not apply."""
@@ -85,6 +123,14 @@ class EventLog:
         self.state_time.append(time)
         self.state_machine.append(machine)
         self.state_code.append(state)
+
+    def vehicle(self, time: float, vehicle: int, state: int, job: int, station: int) -> None:
+        """Record that ``vehicle`` entered ``state`` (for ``job``, at or towards ``station``)."""
+        self.vehicle_time.append(time)
+        self.vehicle_id.append(vehicle)
+        self.vehicle_state.append(state)
+        self.vehicle_job.append(job)
+        self.vehicle_station.append(station)
 
     def new_job(self, product: int, due: float) -> int:
         """Register a job and return its id (ids count from 0 in creation order)."""

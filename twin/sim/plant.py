@@ -1,7 +1,10 @@
 """The plant: builds stations, operator pools and job sources from a scenario and runs them.
 
-One :class:`Plant` is one replication. Building and running it does no I/O and reads no
-clock: it only appends to its :class:`~twin.sim.log.EventLog`.
+It also attaches the optional features a scenario declares (maintenance, batching, assembly
+kits, rework, transport legs and the vehicle fleet), each with its own named random streams;
+stations without them run the plain hot path. One :class:`Plant` is one replication.
+Building and running it does no I/O and reads no clock: it only appends to its
+:class:`~twin.sim.log.EventLog`.
 """
 
 from __future__ import annotations
@@ -12,14 +15,20 @@ from collections.abc import Callable, Mapping
 from simpy import Environment, Event, Timeout
 
 from twin.dispatching import Rule, RuleContext, make_rule
-from twin.scenario import Order, Product, Scenario
+from twin.scenario import Order, Product, Scenario, shortest_paths
 from twin.scenario import Station as StationSpec
 from twin.scenario.distributions import Sampler
+from twin.scenario.flows import moves, rework_step
+from twin.sim.assembly import AssemblyKits
+from twin.sim.batching import Batching, BatchMachine
 from twin.sim.job import Job, Step
 from twin.sim.log import EventLog, JobEvent
+from twin.sim.maintenance import Upkeep
 from twin.sim.operators import OperatorPool
+from twin.sim.rework import Rework
 from twin.sim.station import Dispatcher, FailureModel, Station
 from twin.sim.streams import RandomStreams
+from twin.sim.transport import Fleet, Leg, TimedLeg, VehicleLeg
 
 __all__ = ["Plant", "SimulationStalled"]
 
@@ -66,6 +75,9 @@ class Plant:
             self.stations[name] = station
             next_machine += spec.machines
         self.plans = {name: self._plan(name, product) for name, product in scenario.products.items()}
+        self._redraws: dict[tuple[int, int], Sampler] = {}
+        self.fleet: Fleet | None = None
+        self._equip()
         self._start_sources()
 
     def rule_for(self, station: str, name: str) -> Rule:
@@ -76,7 +88,7 @@ class Plant:
             self.scenario.process_time(product, step).mean
             for product, spec in self.scenario.products.items()
             for step, op in enumerate(spec.route)
-            if op.station == station
+            if op.station == station and not self.scenario.is_component_step(product, step)
         ]
         streams = self.streams
         context = RuleContext(
@@ -119,10 +131,102 @@ class Plant:
             setup_time=self._setup_times(name, spec) if spec.setup is not None else None,
             scrap=scrap,
             pool=pool,
+            machine_type=BatchMachine if spec.batch is not None else None,
         )
         if pool is not None:
             pool.stations.append(station)
+        if spec.maintenance is not None:
+            for machine in station.machines:
+                duration = spec.maintenance.duration.sampler(streams.generator(f"maintenance:{name}:{machine.index}"))
+                Upkeep(machine, spec.maintenance, duration)
         return station
+
+    def _equip(self) -> None:
+        """Attach the station features that need the whole plant: assembly kits, batching,
+        rework, transport legs."""
+        s = self.scenario
+        legs = self._legs()
+        products = {name: i for i, name in enumerate(s.products)}
+        for name, spec in s.stations.items():
+            if not (spec.assemble or spec.batch or spec.rework or name in legs):
+                continue
+            station = self.stations[name]
+            kits = None
+            if spec.assemble is not None:
+                needs = {products[p]: quantity for p, quantity in spec.assemble.items()}
+                kits = AssemblyKits(station, self.log, needs, remember=self._reworked_through(name))
+            batching = Batching(station, spec.batch.size, spec.batch.max_wait) if spec.batch is not None else None
+            rework = None
+            if spec.rework is not None:
+                chance = spec.rework.probability / (1.0 - spec.scrap)
+                draw = self.streams.generator(f"rework:{name}").random
+                rework = Rework(self.log, station.index, spec.rework.to, chance, draw, self._redraw)
+            station.equip(kits=kits, batching=batching, rework=rework, legs=legs.get(name))
+
+    def _reworked_through(self, station: str) -> bool:
+        """Whether rework can bring a job back to ``station`` after it was processed there."""
+        for product in self.scenario.products.values():
+            route = [op.station for op in product.route]
+            for step, name in enumerate(route):
+                rework = self.scenario.stations[name].rework
+                if rework is None:
+                    continue
+                target = rework_step(route, step, rework.to)
+                if target is not None and station in route[target : step + 1]:
+                    return True
+        return False
+
+    def _redraw(self, product: int, step: int) -> float:
+        """A fresh process time for a route step done again after rework."""
+        sampler = self._redraws.get((product, step))
+        if sampler is None:
+            name = list(self.scenario.products)[product]
+            dist = self.scenario.process_time(name, step)
+            sampler = self._redraws[(product, step)] = dist.sampler(self.streams.generator(f"rework:{name}:{step}"))
+        return sampler()
+
+    def _legs(self) -> dict[str, dict[int, Leg]]:
+        """Transport legs by destination station, then origin station index."""
+        transport = self.scenario.transport
+        if transport is None:
+            return {}
+        if transport.vehicles is not None:
+            self.fleet = self._fleet()
+        legs: dict[str, dict[int, Leg]] = {}
+        for _, _, origin, destination, _ in moves(self.scenario):
+            into = legs.setdefault(destination, {})
+            source = self.stations[origin]
+            if source.index in into:
+                continue
+            leg: Leg
+            time = transport.fixed_time(origin, destination)
+            if time is not None:
+                sampler = time.sampler(self.streams.generator(f"transport:{origin}:{destination}"))
+                leg = TimedLeg(self.env, self.log, source, self.stations[destination], sampler)
+            elif self.fleet is not None and transport.by_vehicle(origin, destination):
+                leg = VehicleLeg(self.env, self.log, source, self.stations[destination], self.fleet)
+            else:
+                continue
+            into[source.index] = leg
+        return {name: into for name, into in legs.items() if into}
+
+    def _fleet(self) -> Fleet:
+        transport = self.scenario.transport
+        assert transport is not None and transport.vehicles is not None
+        vehicles = transport.vehicles
+        paths = shortest_paths(transport.distances)
+        names = list(self.stations)
+        travel = [[paths.get(a, {}).get(b, 0.0 if a == b else math.inf) / vehicles.speed for b in names] for a in names]
+        return Fleet(
+            self.env,
+            self.log,
+            vehicles.count,
+            names.index(transport.home()),
+            travel,
+            vehicles.load.sampler(self.streams.generator("transport:load")),
+            vehicles.unload.sampler(self.streams.generator("transport:unload")),
+            nearest=vehicles.dispatching == "nearest",
+        )
 
     def _setup_times(self, name: str, spec: StationSpec) -> Callable[[str, str], float]:
         assert spec.setup is not None
@@ -231,6 +335,14 @@ class Plant:
         pauses += [
             d.mean for st in s.stations.values() if st.setup for row in st.setup.matrix.values() for d in row.values()
         ]
+        pauses += [st.batch.max_wait or 0.0 for st in s.stations.values() if st.batch]
+        pauses += [st.maintenance.every + st.maintenance.duration.mean for st in s.stations.values() if st.maintenance]
+        if s.transport is not None:
+            pauses += [d.mean for row in s.transport.times.values() for d in row.values()]
+            vehicles = s.transport.vehicles
+            if self.fleet is not None and vehicles is not None:
+                longest = max(t for row in self.fleet.travel for t in row if t < math.inf)
+                pauses.append(2 * longest + vehicles.load.mean + vehicles.unload.mean)
         interval = 10 * max(pauses)
         seen = [-1]
 

@@ -5,8 +5,13 @@ as plain callbacks on SimPy timeouts rather than one generator process per job: 
 same event calendar, without the cost of creating and resuming a process per operation.
 
 Blocking after service: a finished job moves to the next station only when that station has
-room (``len(queue) < buffer + free machines able to start``); until then its machine is ``BLOCKED`` and the
+room (``len(queue) + incoming < buffer + free machines able to start``); until then its machine is ``BLOCKED`` and the
 pair waits, first come first served, in the next station's ``waiting`` line.
+
+Optional features hook in at a few named points, each a ``None`` check on the plain path:
+``Station.kits`` (assembly), ``Station.batching``, ``Station.rework``, ``Station.legs``
+(transport into the station, with ``incoming`` the room reserved for jobs on their way) and
+``Machine.upkeep`` (preventive maintenance); their state lives in their own modules.
 """
 
 from __future__ import annotations
@@ -23,9 +28,14 @@ from twin.sim.job import Job
 from twin.sim.log import EventLog, JobEvent, MachineState
 
 if TYPE_CHECKING:
+    from twin.sim.assembly import AssemblyKits
+    from twin.sim.batching import Batching
+    from twin.sim.maintenance import Upkeep
     from twin.sim.operators import OperatorPool
+    from twin.sim.rework import Rework
+    from twin.sim.transport import Leg
 
-__all__ = ["Dispatcher", "Machine", "Plantlike", "Station"]
+__all__ = ["HOLDING", "IN_SETUP", "NONE", "PROCESSING", "Dispatcher", "Machine", "Plantlike", "Station"]
 
 Dispatcher = Callable[[Sequence[Job], float], "int | None"]
 """Picks the index of the next job from a queue; ``None`` defers the choice to an outside
@@ -39,13 +49,16 @@ _ENTER, _START, _FINISH, _EXIT, _SCRAP, _SETUP_EVENT = (
     int(JobEvent.SCRAP),
     int(JobEvent.SETUP),
 )
-_IDLE, _BUSY, _SETUP, _BLOCKED, _DOWN, _OFF = (int(s) for s in MachineState)
+_IDLE, _BUSY, _SETUP, _BLOCKED, _DOWN, _OFF, _MAINTENANCE = (int(s) for s in MachineState)
 
 _SAME_INSTANT = 1e-12
 """Relative time difference below which two events count as simultaneous (float rounding)."""
 
-# What a machine is doing with its job.
-_NONE, _IN_SETUP, _PROCESSING, _HOLDING = range(4)
+# What a machine is doing with its job (``Machine.phase``).
+NONE, IN_SETUP, PROCESSING, HOLDING = range(4)
+
+# Why the pending timer of a phase fires: the phase ran out, or a busy-time clock did.
+_RUN_OUT, _FAIL, _MAINTAIN = range(3)
 
 
 class Plantlike(Protocol):
@@ -85,6 +98,7 @@ class Station:
         setup_time: Callable[[str, str], float] | None = None,
         scrap: tuple[float, Sampler] | None = None,
         pool: OperatorPool | None = None,
+        machine_type: type[Machine] | None = None,
     ) -> None:
         self.env = env
         self.log = log
@@ -100,49 +114,120 @@ class Station:
         self.waiting: deque[tuple[Job, Machine | None]] = deque()
         """Jobs held upstream (on a blocked machine, or at the plant entrance) for room here."""
         self.awaiting_decision = False
+        self.incoming = 0
+        """Jobs on their way here by transport, for which room is reserved."""
+        self.kits: AssemblyKits | None = None
+        self.batching: Batching | None = None
+        self.rework: Rework | None = None
+        self.legs: dict[int, Leg] | None = None
+        """Transport legs into this station, by the index of the station they come from."""
+        self.gated = pool is not None
+        """Whether free machines need a check before they count as room (see :meth:`has_room`)."""
+        make = machine_type or Machine
         self.machines = [
-            Machine(self, i, first_machine_id + i, failures(i) if failures else None) for i in range(machines)
+            make(self, i, first_machine_id + i, failures(i) if failures else None) for i in range(machines)
         ]
         self.free: deque[Machine] = deque(self.machines)
         """Machines ready for a job, longest idle first."""
 
+    def equip(
+        self,
+        kits: AssemblyKits | None = None,
+        batching: Batching | None = None,
+        rework: Rework | None = None,
+        legs: dict[int, Leg] | None = None,
+    ) -> None:
+        """Attach the optional features the scenario declares for this station."""
+        self.kits, self.batching, self.rework = kits, batching, rework
+        self.legs = legs or None
+        self.gated = self.pool is not None or kits is not None or batching is not None
+
     def has_room(self) -> bool:
-        """Whether one more job may enter: the buffer counts only jobs not on a machine, and a
-        free machine makes room only if it can start at once (an operator is free for it)."""
+        """Whether one more job may enter: the buffer counts only jobs not on a machine (and
+        those on their way here), and a free machine makes room only if it can start at once
+        (an operator is free for it, a kit of components is complete); a free batch machine
+        makes room for a whole batch."""
         startable = len(self.free)
+        if self.gated:
+            startable = self._startable(startable)
+        return len(self.queue) + self.incoming < self.capacity + startable
+
+    def _startable(self, free: int) -> int:
         if self.pool is not None:
-            startable = min(startable, max(self.pool.available, 0))
-        return len(self.queue) < self.capacity + startable
+            free = min(free, max(self.pool.available, 0))
+        if self.kits is not None:
+            free = min(free, self.kits.complete())
+        return free * self.batching.size if self.batching is not None else free
+
+    def needs_room(self, job: Job) -> bool:
+        """Whether ``job`` takes a place in the buffer (a component waits in the kit store)."""
+        return self.kits is None or not self.kits.takes(job)
 
     def idle_state(self) -> int:
         """State of a machine with nothing to do: off shift when its operators are."""
         return _OFF if self.pool is not None and self.pool.capacity == 0 else _IDLE
 
     def offer(self, job: Job, holder: Machine | None) -> bool:
-        """Accept ``job`` if there is room, else queue it in ``waiting``; True if accepted."""
-        if self.has_room():
-            self.accept(job)
-            return True
+        """Let ``job`` in if there is room, else queue it in ``waiting``; True if it left its
+        holder (False also while it waits on the holder for a vehicle)."""
+        if self.has_room() or not self.needs_room(job):
+            if self.legs is None or holder is None:
+                self.accept(job)
+                return True
+            return self._admit(job, holder)
         self.waiting.append((job, holder))
         if self.free and self.pool is not None:
             self.pool.has_free(self)  # refused for want of an operator: be called back when one is free
         return False
+
+    def _admit(self, job: Job, holder: Machine | None) -> bool:
+        """Let ``job`` in (room was checked): by transport when a leg leads here from its
+        holder's station, else straight into the buffer; True if it left its holder."""
+        if self.legs is not None and holder is not None:
+            leg = self.legs.get(holder.station.index)
+            if leg is not None:
+                return leg.carry(job, holder)
+        self.accept(job)
+        return True
+
+    def reserve(self, job: Job) -> None:
+        """Hold room for ``job``, now on its way here."""
+        if self.needs_room(job):
+            self.incoming += 1
+
+    def deliver(self, job: Job) -> None:
+        """``job`` has arrived by transport into its reserved room."""
+        if self.needs_room(job):
+            self.incoming -= 1
+        self.accept(job)
 
     def accept(self, job: Job) -> None:
         """Put ``job`` into the buffer (room was checked) and start work if a machine is free."""
         now = self.env.now
         job.entered = now
         self.log.job(now, job.id, self.index, -1, _ENTER)
+        if self.kits is not None and self.kits.takes(job):
+            self.kits.store(job)
+            return
         self.queue.append(job)
         if self.free:
             self.dispatch()
 
     def dispatch(self) -> None:
         """Give waiting jobs to free machines, then let held jobs upstream move in."""
-        queue, free, pool = self.queue, self.free, self.pool
+        if self.batching is not None:
+            self.batching.dispatch()
+            return
+        queue, free, pool, kits = self.queue, self.free, self.pool, self.kits
         while queue and free and not self.awaiting_decision:
             if pool is not None and not pool.has_free(self):
                 break
+            if kits is not None and not kits.complete():
+                exempt = kits.exempt(queue)  # a reworked job already holds its components
+                if exempt is None:
+                    break
+                self._start(exempt)
+                continue
             index = self.dispatcher(queue, self.env.now) if len(queue) > 1 else 0
             if index is None:
                 if pool is not None:
@@ -174,15 +259,17 @@ class Station:
         if self.pool is not None and not operator_held:
             self.pool.take()
         job = self.queue.pop(index)
-        self.free.popleft().start(job)
+        machine = self.free.popleft()
+        if self.kits is not None:
+            self.kits.consume(job, machine.index)
+        machine.start(job)
 
     def pull(self) -> None:
         """Move held jobs from upstream into this station while there is room."""
         waiting = self.waiting
         while waiting and self.has_room():
             job, holder = waiting.popleft()
-            self.accept(job)
-            if holder is not None:
+            if self._admit(job, holder) and holder is not None:
                 holder.release()
         if waiting and self.free and self.pool is not None:
             self.pool.has_free(self)  # no operator to start a job: be called back when one is free
@@ -195,12 +282,13 @@ class Station:
 
 
 class Machine:
-    """One machine: takes a job, sets up, processes, fails and recovers, blocks, releases."""
+    """One machine: takes a job, sets up, processes, fails and recovers, is maintained, blocks,
+    releases."""
 
     __slots__ = (
         "down",
         "env",
-        "failing",
+        "fail_epoch",
         "failure",
         "gid",
         "index",
@@ -210,10 +298,13 @@ class Machine:
         "log",
         "phase",
         "phase_start",
+        "pm_left",
         "state",
         "station",
+        "stop",
         "token",
         "ttf_left",
+        "upkeep",
     )
 
     def __init__(self, station: Station, index: int, gid: int, failure: FailureModel | None) -> None:
@@ -223,24 +314,29 @@ class Machine:
         self.index = index
         self.gid = gid
         self.job: Job | None = None
-        self.phase = _NONE
+        self.phase = NONE
         self.phase_start = 0.0
         self.left = 0.0
         """Time still needed by the current phase when it (re)started."""
         self.token = 0
         """Identifies the pending timer; a calendar failure bumps it to cancel that timer."""
-        self.failing = False
+        self.stop = _RUN_OUT
+        """Why the pending timer fires: the phase ran out, or a busy-time clock did."""
         self.down = False
+        """Out of service: down for repair, or in maintenance."""
         self.last_family: str | None = None
         self.failure = failure
         self.ttf_left: float | None = None
+        """Processing time left until a busy-basis failure (None: no such clock)."""
+        self.pm_left: float | None = None
+        """Processing time left until busy-basis maintenance is due (None: no such clock)."""
+        self.upkeep: Upkeep | None = None
+        self.fail_epoch = 0
+        """Identifies the pending calendar failure; maintenance bumps it to cancel that one."""
         self.state = station.idle_state()
         self.log.state(self.env.now, gid, self.state)
         if failure is not None:
-            if failure.busy:
-                self.ttf_left = failure.ttf()
-            else:
-                Timeout(self.env, failure.ttf()).callbacks.append(self._calendar_failure)
+            self._renew()
 
     def time_left(self, now: float) -> float:
         """Time still to run of the setup or operation in hand at ``now`` (0 when there is none
@@ -264,7 +360,7 @@ class Machine:
             duration = setup_time(previous, job.family) if previous is not None else 0.0
             if duration > 0:
                 self.log.job(self.env.now, job.id, self.station.index, self.index, _SETUP_EVENT)
-                self.phase = _IN_SETUP
+                self.phase = IN_SETUP
                 self.set_state(_SETUP)
                 self._run(duration)
                 return
@@ -274,107 +370,194 @@ class Machine:
         job = self.job
         assert job is not None
         self.log.job(self.env.now, job.id, self.station.index, self.index, _START)
-        self.phase = _PROCESSING
+        self.phase = PROCESSING
         self.set_state(_BUSY)
         self._run(job.times[job.step])
 
     def _run(self, duration: float) -> None:
-        """Run the current phase for ``duration`` more, or until a busy-time failure."""
+        """Run the current phase for ``duration`` more, or until a busy-time clock runs out."""
         self.phase_start = self.env.now
         self.left = duration
         self.token += 1
-        ttf = self.ttf_left
         delay = duration
-        self.failing = False
-        if ttf is not None and self.phase == _PROCESSING and ttf < duration:
-            self.failing = True
-            delay = ttf
+        self.stop = _RUN_OUT
+        if self.phase == PROCESSING:
+            ttf = self.ttf_left
+            if ttf is not None and ttf < delay:
+                self.stop = _FAIL
+                delay = ttf
+            due = self.pm_left
+            if due is not None and due < delay and self.upkeep is not None and self.upkeep.interrupt:
+                self.stop = _MAINTAIN
+                delay = due
         Timeout(self.env, delay, self.token).callbacks.append(self._timer)
 
     def _timer(self, event: Timeout) -> None:
         if event._value != self.token:
-            return  # this timer was cancelled by a calendar failure
-        if self.failing:
-            assert self.ttf_left is not None
-            self.left -= self.ttf_left
+            return  # this timer was cancelled by a calendar failure or maintenance
+        stop = self.stop
+        if stop == _RUN_OUT:
+            if self.phase == PROCESSING and (self.ttf_left is not None or self.pm_left is not None):
+                self._wear(self.left)
+            if self.phase == IN_SETUP:
+                self._process()
+            else:
+                self._finish()
+            return
+        spent = self.ttf_left if stop == _FAIL else self.pm_left
+        assert spent is not None
+        self.left -= spent
+        self._wear(spent)
+        if stop == _FAIL:
             self.ttf_left = None
             self._fail()
-            return
-        if self.ttf_left is not None and self.phase == _PROCESSING:
-            self.ttf_left -= self.left
-        if self.phase == _IN_SETUP:
-            self._process()
         else:
-            self._finish()
+            self.maintain()
+
+    def _wear(self, spent: float) -> None:
+        """``spent`` processing time runs down the busy-time clocks."""
+        if self.ttf_left is not None:
+            self.ttf_left -= spent
+        if self.pm_left is not None:
+            self.pm_left -= spent
+            assert self.upkeep is not None
+            self.upkeep.wore()
 
     def _finish(self) -> None:
         job = self.job
         assert job is not None
         station = self.station
         self.log.job(self.env.now, job.id, station.index, self.index, _FINISH)
-        self.phase = _NONE
+        self.phase = NONE
         if station.pool is not None:
             station.pool.release()
+        if self.move_on(job):
+            self.release()
+        else:
+            self.hold()
+
+    def move_on(self, job: Job) -> bool:
+        """Send ``job``, just finished here, on its way: scrapped, back for rework, out of the
+        plant or to its next station. True if it left this machine."""
+        station = self.station
         if station.scrap is not None and station.scrap[1]() < station.scrap[0]:
             self.log.job(self.env.now, job.id, station.index, self.index, _SCRAP)
             station.plant.job_left(job)
-            self.release()
-            return
+            return True
+        if station.rework is not None and station.rework.sends_back(job, self.index, self.env.now):
+            return job.plan[job.step].station.offer(job, self)
         job.step += 1
         if job.step == len(job.plan):
             self.log.job(self.env.now, job.id, -1, -1, _EXIT)
             station.plant.job_left(job)
-            self.release()
-            return
-        if job.plan[job.step].station.offer(job, self):
-            self.release()
-        else:
-            self.phase = _HOLDING
-            self.set_state(_BLOCKED)
+            return True
+        return job.plan[job.step].station.offer(job, self)
+
+    def hold(self) -> None:
+        """Keep the finished job (or jobs) that could not leave: blocked, unless maintenance
+        is due, which it can do meanwhile."""
+        self.phase = HOLDING
+        self.set_state(_BLOCKED)
+        if self.upkeep is not None and self.upkeep.due:
+            self.maintain()
 
     def release(self) -> None:
-        """The job has left this machine: become free (unless down) and take the next job."""
+        """The job has left this machine: become free (unless out of service or due for
+        maintenance) and take the next job."""
         self.job = None
-        self.phase = _NONE
+        self.phase = NONE
         if self.down:
+            return
+        if self.upkeep is not None and self.upkeep.due:
+            self.maintain()
             return
         station = self.station
         self.set_state(station.idle_state())
         station.free.append(self)
         station.dispatch()
 
-    def _fail(self) -> None:
-        self.down = True
-        self.set_state(_DOWN)
-        assert self.failure is not None
-        Timeout(self.env, self.failure.ttr()).callbacks.append(self._repaired)
+    def in_operation(self) -> bool:
+        """Whether a setup or an operation is in progress (or interrupted, while down)."""
+        return self.phase in (IN_SETUP, PROCESSING)
 
-    def _repaired(self, event: Timeout) -> None:
-        self.down = False
-        assert self.failure is not None
-        if self.failure.busy:
-            self.ttf_left = self.failure.ttf()
-        else:
-            Timeout(self.env, self.failure.ttf()).callbacks.append(self._calendar_failure)
-        if self.phase in (_IN_SETUP, _PROCESSING):
-            self.set_state(_SETUP if self.phase == _IN_SETUP else _BUSY)
+    def ends_now(self) -> bool:
+        """Whether the setup or operation in hand ends at this very instant (float rounding
+        included), so that it should end before anything interrupts it."""
+        now = self.env.now
+        return self.phase_start + self.left - now <= _SAME_INSTANT * max(1.0, now)
+
+    def halt(self) -> None:
+        """Stop what the machine is doing now, to take it out of service: a running phase is
+        cancelled and keeps the time it has left; a free machine stops being free."""
+        if self.phase in (IN_SETUP, PROCESSING):
+            left = self.phase_start + self.left - self.env.now
+            self.token += 1  # cancel the running phase; it resumes with what is left
+            if self.phase == PROCESSING and (self.ttf_left is not None or self.pm_left is not None):
+                self._wear(self.left - left)
+            self.left = left
+        elif self.phase == NONE:
+            self.station.free.remove(self)
+
+    def _out_of_service(self, state: int, duration: float, back: Callable[[Timeout], None]) -> None:
+        self.down = True
+        self.set_state(state)
+        Timeout(self.env, duration).callbacks.append(back)
+
+    def _resume(self) -> None:
+        """Back in service: carry on with what the machine was doing when it stopped."""
+        if self.phase in (IN_SETUP, PROCESSING):
+            self.set_state(_SETUP if self.phase == IN_SETUP else _BUSY)
             self._run(self.left)
-        elif self.phase == _HOLDING:
+        elif self.phase == HOLDING:
             self.set_state(_BLOCKED)
         else:
             self.release()
 
+    def _renew(self) -> None:
+        """Start a fresh time to failure (after a repair or a maintenance, and at time 0)."""
+        failure = self.failure
+        if failure is None:
+            return
+        if failure.busy:
+            self.ttf_left = failure.ttf()
+        else:
+            Timeout(self.env, failure.ttf(), self.fail_epoch).callbacks.append(self._calendar_failure)
+
+    def _fail(self) -> None:
+        assert self.failure is not None
+        if self.upkeep is not None:
+            self.upkeep.failed()
+        self._out_of_service(_DOWN, self.failure.ttr(), self._repaired)
+
+    def _repaired(self, event: Timeout) -> None:
+        self.down = False
+        self._renew()
+        if self.upkeep is not None and self.upkeep.repaired():
+            return
+        self._resume()
+
     def _calendar_failure(self, event: Timeout) -> None:
-        if self.phase in (_IN_SETUP, _PROCESSING):
-            now = self.env.now
-            left = self.phase_start + self.left - now
-            if left <= _SAME_INSTANT * max(1.0, now):
-                # The phase ends at this very instant: let it end first (its timer is already
-                # due), then fail, after the events of this instant.
-                Timeout(self.env, 0).callbacks.append(self._calendar_failure)
-                return
-            self.token += 1  # cancel the running phase; it resumes with what is left
-            self.left = left
-        elif self.phase == _NONE:
-            self.station.free.remove(self)
+        if event._value != self.fail_epoch:
+            return  # cancelled: a maintenance renewed the machine meanwhile
+        if self.phase in (IN_SETUP, PROCESSING) and self.ends_now():
+            # The phase ends at this very instant: let it end first (its timer is already
+            # due), then fail, after the events of this instant.
+            Timeout(self.env, 0, self.fail_epoch).callbacks.append(self._calendar_failure)
+            return
+        self.halt()
         self._fail()
+
+    def maintain(self) -> None:
+        """Go into maintenance now (what the machine was doing is already stopped); it comes
+        back as good as new, with a fresh time to failure."""
+        upkeep = self.upkeep
+        assert upkeep is not None
+        self.fail_epoch += 1  # no calendar failure during maintenance; a fresh one after it
+        self._out_of_service(_MAINTENANCE, upkeep.begin(), self._maintained)
+
+    def _maintained(self, event: Timeout) -> None:
+        self.down = False
+        assert self.upkeep is not None
+        self.upkeep.restart()
+        self._renew()
+        self._resume()
