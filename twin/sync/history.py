@@ -173,7 +173,12 @@ def build_history(frame: pd.DataFrame) -> History:
     jobs = _job_table(frame[frame["job"] != ""])
     visits["product"] = jobs["product"].reindex(visits["job"]).to_numpy()
     first = visits["enter"].fillna(visits["setup"]).fillna(visits["start"]).fillna(visits["finish"])
-    visits = visits.assign(_first=first.fillna(visits["scrap"])).sort_values(["job", "_first", "visit"], kind="stable")
+    last = visits["scrap"].fillna(visits["finish"]).fillna(visits["start"])
+    last = last.fillna(visits["setup"]).fillna(visits["enter"])
+    # Visits of a job in time order; at a tie the one that also ends first (a job finishing at
+    # one station the instant it enters the next) comes first.
+    visits = visits.assign(_first=first.fillna(visits["scrap"]), _last=last)
+    visits = visits.sort_values(["job", "_first", "_last", "visit"], kind="stable")
     same_job_next = np.zeros(len(visits), bool)
     job = visits["job"].to_numpy()
     same_job_next[:-1] = job[1:] == job[:-1]
@@ -182,7 +187,7 @@ def build_history(frame: pd.DataFrame) -> History:
     leave = np.where(same_job_next, following, ended)
     leave = np.where(np.isnan(visits["scrap"].to_numpy()), leave, visits["scrap"].to_numpy())
     visits["leave"] = leave
-    visits = visits.drop(columns="_first").reset_index(drop=True)
+    visits = visits.drop(columns=["_first", "_last"]).reset_index(drop=True)
     order = ["job", "product", "station", "machine", "visit", *VISIT_EVENTS, "leave", "synthetic"]
     outages = _outage_table(frame[event.isin(("down", "up"))], start)
     return History(visits[order], jobs, outages, start, end)

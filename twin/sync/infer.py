@@ -137,31 +137,63 @@ def structure(history: History) -> Structure:
     visits = history.visits
     jobs = history.jobs
     complete = jobs.index[jobs["exit"].notna() & ~jobs["cut"]]
-    done = visits[visits["job"].isin(complete)]
-    paths = done.groupby("job", sort=False)["station"].agg("\x1f".join)
-    product_of = jobs.loc[paths.index, "product"]
-    routes: dict[str, list[str]] = {}
-    share: dict[str, float] = {}
+    routes, share = _common_routes(visits[visits["job"].isin(complete)], jobs)
     counts = jobs.groupby("product").size()
-    for product, group in paths.groupby(product_of.to_numpy()):
-        common, times = Counter(group.to_numpy()).most_common(1)[0]
-        routes[str(product)] = common.split("\x1f")
-        share[str(product)] = times / len(group)
     for product in counts.index:
         if product not in routes:
-            first = visits[visits["product"] == product].groupby("job", sort=False)["station"].agg("\x1f".join)
-            if len(first):
-                longest = max(first, key=lambda r: (r.count("\x1f"), r))
-                routes[str(product)] = longest.split("\x1f")
+            partial, _ = _common_routes(visits[visits["product"] == product], jobs, longest=True)
+            if product in partial:
+                routes[str(product)] = partial[product]
                 share[str(product)] = 0.0
-    order: list[str] = []
-    for product in sorted(routes, key=lambda p: -int(counts.get(p, 0))):
-        for station in routes[product]:
-            if station not in order:
-                order.append(station)
+    order = _route_order([routes[p] for p in sorted(routes, key=lambda p: -int(counts.get(p, 0)))])
     machines = history.machines()
     order += [s for s in machines if s not in order]
     return Structure(order, machines, routes, share, {str(p): int(n) for p, n in counts.items()})
+
+
+def _common_routes(
+    visits: pd.DataFrame, jobs: pd.DataFrame, longest: bool = False
+) -> tuple[dict[str, list[str]], dict[str, float]]:
+    """Per product the most common station sequence of its jobs (or the longest seen) and its
+    share, vectorised: each job's sequence is a row of station codes, and rows are counted."""
+    import pandas as pd
+
+    if visits.empty:
+        return {}, {}
+    codes, names = pd.factorize(visits["station"])
+    job_codes, job_names = pd.factorize(visits["job"])
+    step = visits.groupby(job_codes, sort=False).cumcount().to_numpy()
+    table = np.full((len(job_names), int(step.max()) + 1), -1, dtype=np.int64)
+    table[job_codes, step] = codes
+    product = jobs["product"].reindex(job_names).to_numpy()
+    routes: dict[str, list[str]] = {}
+    share: dict[str, float] = {}
+    for name in np.unique(product):
+        mine = table[product == name]
+        unique, counts = np.unique(mine, axis=0, return_counts=True)
+        pick = int(np.argmax((unique >= 0).sum(axis=1))) if longest else int(np.argmax(counts))
+        routes[str(name)] = [str(names[c]) for c in unique[pick] if c >= 0]
+        share[str(name)] = float(counts[pick] / len(mine))
+    return routes, share
+
+
+def _route_order(routes: list[list[str]]) -> list[str]:
+    """Stations in an order that keeps every route's order where the routes agree (a
+    topological order of "comes right after"), ties broken by first appearance."""
+    seen: list[str] = []
+    after: dict[str, set[str]] = {}
+    for route in routes:
+        for i, station in enumerate(route):
+            if station not in seen:
+                seen.append(station)
+            after.setdefault(station, set())
+            if i and route[i - 1] != station:
+                after[station].add(route[i - 1])
+    order: list[str] = []
+    while len(order) < len(seen):
+        ready = [s for s in seen if s not in order and after[s] <= set(order)]
+        order.append(ready[0] if ready else next(s for s in seen if s not in order))
+    return order
 
 
 def arrivals(history: History) -> dict[str, tuple[np.ndarray, np.ndarray]]:
