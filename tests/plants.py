@@ -30,7 +30,18 @@ import ciw
 import numpy as np
 import pandas as pd
 
-__all__ = ["Failures", "Plant", "PlantLog", "Product", "Station", "ciw_distribution", "simulate_plant"]
+__all__ = [
+    "WEEK",
+    "Failures",
+    "Plant",
+    "PlantLog",
+    "Product",
+    "Station",
+    "ciw_distribution",
+    "distribution_mean",
+    "simulate_plant",
+    "two_product_line",
+]
 
 Dist = Mapping[str, Any] | float
 """A distribution as a scenario file writes it: a constant or ``{"dist": ..., params}``."""
@@ -419,3 +430,55 @@ def _events(
     log = log[log["time"].notna() & (log["time"] <= horizon)]
     log = log.assign(_rank=log["event"].map(rank)).sort_values(["time", "_rank"], kind="stable").drop(columns="_rank")
     return log.reset_index(drop=True)
+
+
+WEEK = 7 * 1440.0
+"""A week in minutes, the unit of the example plants."""
+
+
+def two_product_line(saw_machines: int = 2) -> Plant:
+    """A plant of five stations and two products with their own routes: parallel machines
+    (saw, paint), finite buffers with blocking (mill, drill, paint, pack), calendar-time
+    breakdowns (saw, paint) and scrap (mill, pack); the saw is the bottleneck (~77% busy)."""
+    return Plant(
+        stations={
+            "saw": Station(
+                machines=saw_machines,
+                failures=Failures(
+                    ttf={"dist": "exponential", "mean": 480}, ttr={"dist": "gamma", "shape": 2, "scale": 7.5}
+                ),
+            ),
+            "mill": Station(machines=1, buffer=5, scrap=0.02),
+            "drill": Station(machines=1, buffer=4),
+            "paint": Station(
+                machines=4,
+                buffer=8,
+                failures=Failures(
+                    ttf={"dist": "weibull", "shape": 1.5, "scale": 700}, ttr={"dist": "lognormal", "mean": 20, "sd": 8}
+                ),
+            ),
+            "pack": Station(machines=1, buffer=3, scrap=0.01),
+        },
+        products={
+            "axle": Product(
+                {"dist": "exponential", "mean": 2.0},
+                ("saw", "mill", "paint", "pack"),
+                {
+                    "saw": {"dist": "gamma", "shape": 4, "scale": 0.45},
+                    "mill": {"dist": "lognormal", "mean": 1.4, "sd": 0.5},
+                    "paint": {"dist": "normal", "mean": 3.2, "sd": 0.6},
+                    "pack": {"dist": "weibull", "shape": 2.0, "scale": 0.9},
+                },
+            ),
+            "hub": Product(
+                {"dist": "gamma", "shape": 2, "scale": 1.25},
+                ("saw", "drill", "paint", "pack"),
+                {
+                    "saw": {"dist": "exponential", "mean": 1.6},
+                    "drill": {"dist": "weibull", "shape": 2.0, "scale": 1.8},
+                    "paint": {"dist": "gamma", "shape": 5, "scale": 0.64},
+                    "pack": {"dist": "normal", "mean": 0.9, "sd": 0.15},
+                },
+            ),
+        },
+    )

@@ -74,8 +74,8 @@ class Backtest:
             }
         return {
             "window": [self.window[0], self.window[1]],
-            "replications": len(self.result.replications),
             "kpis": kpis,
+            "replications": len(self.result.replications),
             "prediction": prediction,
             "distances": {
                 "lead_time": {

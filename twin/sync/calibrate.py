@@ -225,6 +225,11 @@ def _structure(b: _Builder, s: Structure, details: dict[str, Any]) -> None:
         b.set(("products", product, "route"), route, note)
         if share and share < 0.95:
             b.findings.append(f"products.{product}.route: {1 - share:.0%} of its jobs took other routes")
+    if b.base is not None:
+        for kind, names in (("stations", s.stations), ("products", list(s.routes))):
+            unseen = [n for n in getattr(b.base, kind) if n not in names]
+            if unseen:
+                b.findings.append(f"{kind} {', '.join(unseen)}: not in the log; kept as the base has them")
     details["stations"] = {st: {"machines": s.machines.get(st, [])} for st in s.stations}
     details["products"] = {
         p: {"route": r, "route_share": s.route_share[p], "jobs": s.jobs.get(p, 0)} for p, r in s.routes.items()

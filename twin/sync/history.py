@@ -124,7 +124,7 @@ def _job_table(rows: pd.DataFrame) -> pd.DataFrame:
     jobs["product"] = named.reindex(jobs.index).fillna("").astype(str)
     for kind, times in first.items():
         jobs[kind] = times.reindex(jobs.index).to_numpy(float)
-    jobs["due"] = arrivals["due"].reindex(jobs.index).to_numpy(float)
+    jobs["due"] = arrivals["due"].reindex(jobs.index).to_numpy(float) if "due" in arrivals else np.nan
     cut_rows = rows[(rows["event"] == "arrive") & synthetic]
     jobs["cut"] = jobs.index.isin(cut_rows["job"]) | jobs["arrive"].isna()
     return jobs

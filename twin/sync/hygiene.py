@@ -292,13 +292,16 @@ def repair_log(
     history = build_history(frame)
     added = _visit_repairs(history, frame, report) + outage_rows
     if declared_machines:
-        seen = history.machines()
+        named = frame[frame["machine"] != ""].drop_duplicates(["station", "machine"])
+        seen = named.groupby("station").size()
         for station, count in declared_machines.items():
-            missing = count - len(seen.get(station, []))
+            missing = count - int(seen.get(station, 0))
             if missing > 0:
                 report.silent_machines[station] = missing
-    working = set(machine_key(history.visits["station"], history.visits["machine"]))
-    failing = history.outages.drop_duplicates(["station", "machine"])
+    named = frame[frame["machine"] != ""]
+    keys = machine_key(named["station"], named["machine"])
+    working = set(keys[named["job"].to_numpy() != ""])
+    failing = named[named["job"].to_numpy() == ""].drop_duplicates(["station", "machine"])
     report.outage_only_machines = [
         f"{s}/{m}" for s, m in zip(failing["station"], failing["machine"], strict=True) if f"{s}\x1f{m}" not in working
     ]
