@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CANDIDATES", "EMPIRICAL_POINTS", "MIN_EMPIRICAL", "MIN_PARAMETRIC", "Fit", "fit_distribution"]
+__all__ = ["CANDIDATES", "EMPIRICAL_POINTS", "MIN_EMPIRICAL", "MIN_PARAMETRIC", "Fit", "density", "fit_distribution"]
 
 CANDIDATES = ("exponential", "gamma", "lognormal", "weibull", "normal", "empirical")
 """Families compared by AIC, in the order ties are broken."""
@@ -312,6 +312,25 @@ def fit_distribution(values: Any, censored: Any = (), candidates: tuple[str, ...
     return Fit(
         _spec(best, found[best]), best, len(x), len(c), _ks(x, frozen.cdf), float(frozen.mean()), sample_mean, aic
     )
+
+
+def density(spec: Any, x: np.ndarray) -> np.ndarray | None:
+    """The probability density of a fitted distribution at ``x`` (for plots over the sample's
+    histogram); None for a constant or an empirical distribution, which have none."""
+    if not isinstance(spec, dict) or spec.get("dist") in (None, "constant", "empirical"):
+        return None
+    kind = spec["dist"]
+    if kind == "lognormal":
+        sigma2 = math.log1p((spec["sd"] / spec["mean"]) ** 2)
+        params = np.array([math.log(spec["mean"]) - sigma2 / 2, math.sqrt(sigma2)])
+    elif kind == "exponential":
+        params = np.array([spec["mean"]])
+    elif kind == "normal":
+        params = np.array([spec["mean"], spec["sd"]])
+    else:
+        params = np.array([spec["shape"], spec["scale"]])
+    values: np.ndarray = _frozen(kind, params).pdf(np.asarray(x, dtype=float))
+    return values
 
 
 def _step_cdf(values: list[float]) -> Any:
