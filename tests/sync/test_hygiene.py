@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from tests.plants import WEEK, PlantLog
+from twin.sync.calibrate import calibrate_log
 from twin.sync.eventlog import read_log, write_log
 from twin.sync.history import build_history
 from twin.sync.hygiene import repair_log
@@ -50,6 +51,10 @@ def test_dropped_duplicated_and_shuffled_rows_are_counted(week: PlantLog, tmp_pa
     same = before.set_index(key).loc[real.index]
     pd.testing.assert_series_equal(real["finish"], same["finish"])
     assert (repaired["repair"] == "start without finish").sum() == dropped
+    found = calibrate_log(tmp_path / "dirty.csv")
+    assert (found.hygiene.duplicates, found.hygiene.start_without_finish) == (40, dropped)
+    assert found.scenario.stations["paint"].machines == 4 and found.scenario.stations["mill"].buffer == 5
+    assert found.report()["hygiene"]["repaired"] == 40 + dropped
 
 
 def test_a_window_cut_out_of_a_longer_log(week: PlantLog) -> None:

@@ -73,28 +73,51 @@ def _natural(text: str) -> list[tuple[int, int | str]]:
     return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text) if part]
 
 
+_VISIT_RANK = {kind: i for i, kind in enumerate(VISIT_EVENTS)}
+
+
+def _visit_numbers(job: np.ndarray, station: np.ndarray, times: np.ndarray, event: np.ndarray) -> np.ndarray:
+    """Which visit of its job to its station each row belongs to: the ``enter`` rows seen so
+    far (0 before the first: a visit under way when the log began). A second ``start`` of one
+    visit (processing resumed after an interruption) stays in that visit."""
+    import pandas as pd
+
+    rank = pd.Series(event).map(_VISIT_RANK).to_numpy(np.int64)
+    order = np.lexsort((rank, times, station, job))
+    group = job[order].astype(np.int64) * (int(station.max()) + 1 if len(station) else 1) + station[order]
+    entered = (event[order] == "enter").astype(np.int64)
+    count = np.cumsum(entered)
+    first = np.ones(len(order), bool)
+    first[1:] = group[1:] != group[:-1]
+    before = np.maximum.accumulate(np.where(first, count - entered, 0))
+    visit = np.empty(len(order), np.int64)
+    visit[order] = count - before
+    return visit
+
+
 def _visit_table(rows: pd.DataFrame) -> pd.DataFrame:
     """Pivot visit events into one row per (job, station, visit number)."""
     import pandas as pd
 
     job_code, jobs = pd.factorize(rows["job"])
     station_code, stations = pd.factorize(rows["station"])
-    event = rows["event"].to_numpy()
-    counter = pd.DataFrame({"j": job_code, "s": station_code, "e": event})
-    visit = counter.groupby(["j", "s", "e"], sort=False).cumcount().to_numpy()
+    event = rows["event"].to_numpy().astype(str)
+    times = rows["time"].to_numpy(float)
+    visit = _visit_numbers(job_code, station_code, times, event)
     depth = int(visit.max()) + 1 if len(visit) else 1
     key = (job_code.astype(np.int64) * max(len(stations), 1) + station_code) * depth + visit
-    times = rows["time"].to_numpy()
     synthetic = rows["repair"].to_numpy() != "" if "repair" in rows.columns else np.zeros(len(rows), bool)
     columns: dict[str, pd.Series] = {}
     for kind in VISIT_EVENTS:
         mine = event == kind
-        columns[kind] = pd.Series(times[mine], index=key[mine])
-        columns[f"_{kind}_synthetic"] = pd.Series(synthetic[mine], index=key[mine])
+        found = pd.Series(times[mine], index=key[mine]).groupby(level=0)
+        # A repeated row of a visit: the first entry, setup and start; the last finish.
+        columns[kind] = found.max() if kind in ("finish", "scrap") else found.min()
+        columns[f"_{kind}_synthetic"] = pd.Series(synthetic[mine], index=key[mine]).groupby(level=0).max()
     machine = rows["machine"].to_numpy()
     for kind in ("start", "setup", "finish", "scrap"):
         mine = (event == kind) & (machine != "")
-        columns[f"_{kind}_machine"] = pd.Series(machine[mine], index=key[mine])
+        columns[f"_{kind}_machine"] = pd.Series(machine[mine], index=key[mine]).groupby(level=0).first()
     table = pd.DataFrame(columns)
     codes = table.index.to_numpy()
     table["visit"] = codes % depth
