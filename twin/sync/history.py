@@ -110,9 +110,9 @@ def _visit_table(rows: pd.DataFrame) -> pd.DataFrame:
     columns: dict[str, pd.Series] = {}
     for kind in VISIT_EVENTS:
         mine = event == kind
-        found = pd.Series(times[mine], index=key[mine]).groupby(level=0)
+        grouped = pd.Series(times[mine], index=key[mine]).groupby(level=0)
         # A repeated row of a visit: the first entry, setup and start; the last finish.
-        columns[kind] = found.max() if kind in ("finish", "scrap") else found.min()
+        columns[kind] = grouped.max() if kind in ("finish", "scrap") else grouped.min()
         columns[f"_{kind}_synthetic"] = pd.Series(synthetic[mine], index=key[mine]).groupby(level=0).max()
     machine = rows["machine"].to_numpy()
     for kind in ("start", "setup", "finish", "scrap"):
