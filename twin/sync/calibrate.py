@@ -61,7 +61,8 @@ REPLICATIONS = 5
 WARMUP_SHARE = 0.05
 """Warm-up as a share of the horizon (at least ten mean lead times, at most half)."""
 
-Path_ = tuple[str, ...]
+Keys = tuple[str, ...]
+"""A place in scenario data as its keys, e.g. ("stations", "cut", "buffer")."""
 
 
 @dataclass
@@ -70,7 +71,7 @@ class Calibration:
 
     scenario: Scenario
     data: dict[str, Any]
-    comments: dict[Path_, str]
+    comments: dict[Keys, str]
     fitted: list[Fitted]
     hygiene: HygieneReport
     history: History = field(repr=False)
@@ -126,7 +127,7 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _put(data: dict[str, Any], path: Path_, value: Any) -> None:
+def _put(data: dict[str, Any], path: Keys, value: Any) -> None:
     node = data
     for key in path[:-1]:
         child = node.get(key)
@@ -137,7 +138,7 @@ def _put(data: dict[str, Any], path: Path_, value: Any) -> None:
     node[path[-1]] = value
 
 
-def _get(data: dict[str, Any], path: Path_) -> Any:
+def _get(data: dict[str, Any], path: Keys) -> Any:
     node: Any = data
     for key in path:
         if not isinstance(node, dict) or key not in node:
@@ -146,7 +147,7 @@ def _get(data: dict[str, Any], path: Path_) -> Any:
     return node
 
 
-def _split(path: str, stations: list[str], products: list[str]) -> Path_:
+def _split(path: str, stations: list[str], products: list[str]) -> Keys:
     """A fitted value's dotted path as keys, with station and product names kept whole."""
     head, rest = path.split(".", 1)
     names = stations if head == "stations" else products
@@ -193,11 +194,11 @@ class _Builder:
     base: Scenario | None
     stations: list[str]
     products: list[str]
-    comments: dict[Path_, str] = field(default_factory=dict)
+    comments: dict[Keys, str] = field(default_factory=dict)
     fitted: list[Fitted] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
 
-    def set(self, path: Path_, value: Any, comment: str = "") -> None:
+    def set(self, path: Keys, value: Any, comment: str = "") -> None:
         _put(self.data, path, value)
         if comment:
             self.comments[path] = comment

@@ -198,7 +198,22 @@ def _text(values: pd.Series) -> pd.Series:
         whole = values.notna() & (values == np.floor(values))
         text = values.astype(object).where(~whole, values.astype("Int64").astype(str))
         return text.astype(str).where(values.notna(), "").str.strip()
+    if pd.api.types.is_string_dtype(values.dtype) and not values.hasnans:
+        return values.astype(str).str.strip()  # a CSV read as text: no missing cells
     return values.astype(object).where(values.notna(), "").astype(str).str.strip()
+
+
+def _numbers(text: pd.Series, empty: np.ndarray) -> np.ndarray:
+    """Text as floats, NaN where empty or not a number (numpy's parser first: fast when all
+    parse, as in a well-formed log)."""
+    import pandas as pd
+
+    filled = np.where(empty, "nan", text.to_numpy(dtype=object))
+    try:
+        return filled.astype(float)
+    except ValueError:
+        found: np.ndarray = pd.to_numeric(pd.Series(filled), errors="coerce").to_numpy(dtype=float)
+        return found
 
 
 def _times(
@@ -220,7 +235,7 @@ def _times(
     else:
         text = _text(raw)
         empty = (text == "").to_numpy()
-        numbers = pd.to_numeric(text.where(~empty, "nan"), errors="coerce").to_numpy(dtype=float)
+        numbers = _numbers(text, empty)
         is_number = ~np.isnan(numbers)
         if origin is None and is_number.sum() >= (~empty & ~is_number).sum():
             kind, values = "number", numbers
@@ -306,9 +321,9 @@ def read_log(path: str | Path, *, time_unit: str = "min") -> pd.DataFrame:
         problems.append(_problem(where, rows[i], "event", f"unknown event{hint}", got))
     frame = pd.DataFrame(index=pd.Index(rows, name="row"))
     frame["time"] = times
-    frame["event"] = event.to_numpy()
+    frame["event"] = event.array
     for column in ("job", "product", "station", "machine"):
-        frame[column] = _text(table[column]).to_numpy()
+        frame[column] = _text(table[column]).array
     problems += _required_cells(frame, where)
     if "due" in table.columns:
         due, _, found = _times(table["due"], rows, where, "due", origin, factor, required=False)
@@ -317,7 +332,7 @@ def read_log(path: str | Path, *, time_unit: str = "min") -> pd.DataFrame:
     else:
         frame["due"] = np.nan
     if "source" in table.columns:
-        frame["source"] = _text(table["source"]).to_numpy()
+        frame["source"] = _text(table["source"]).array
     if "seq" in table.columns:
         seq = pd.to_numeric(_text(table["seq"]).replace("", None), errors="coerce")
         for i in np.flatnonzero((seq.isna() & (_text(table["seq"]) != "")).to_numpy()):

@@ -35,10 +35,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MIN_OWN_FIT",
+    "BufferFinding",
+    "FailureFinding",
     "Fitted",
     "Structure",
     "arrivals",
     "buffers",
+    "downtime_between",
     "failures",
     "process_times",
     "scrap_rates",
