@@ -21,6 +21,7 @@ navigation = st.navigation(
         st.Page(PAGES / "compare.py", title="Compare", url_path="compare"),
         st.Page(PAGES / "run_detail.py", title="Run detail", url_path="run-detail"),
         st.Page(PAGES / "agents.py", title="Agents", url_path="agents"),
+        st.Page(PAGES / "calibration.py", title="Calibration", url_path="calibration"),
     ]
 )
 navigation.run()

@@ -23,14 +23,20 @@ if TYPE_CHECKING:
     from twin.studies import store
     from twin.studies.compare import compare
     from twin.studies.sweep import sweep
+    from twin.sync.backtest import backtest
+    from twin.sync.calibrate import calibrate
+    from twin.sync.eventlog import read_log
 
 __all__ = [
     "Result",
     "Scenario",
     "ScenarioError",
     "__version__",
+    "backtest",
+    "calibrate",
     "compare",
     "load_scenario",
+    "read_log",
     "simulate",
     "store",
     "sweep",
@@ -44,6 +50,9 @@ _LAZY = {
     "sweep": ("twin.studies.sweep", "sweep"),
     "compare": ("twin.studies.compare", "compare"),
     "store": ("twin.studies.store", None),
+    "read_log": ("twin.sync.eventlog", "read_log"),
+    "calibrate": ("twin.sync.calibrate", "calibrate"),
+    "backtest": ("twin.sync.backtest", "backtest"),
 }
 
 

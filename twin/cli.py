@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from twin.commands import agents, dashboard, design, jobshop, run, study
+from twin.commands import agents, dashboard, design, jobshop, run, study, sync
 
 __all__ = ["app", "main"]
 
@@ -29,6 +29,8 @@ app.command()(design.optimize)
 app.command()(dashboard.dashboard)
 app.command()(agents.train)
 app.command()(agents.evaluate)
+app.command()(sync.calibrate)
+app.command()(sync.backtest)
 
 
 def main() -> None:

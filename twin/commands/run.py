@@ -53,6 +53,21 @@ def _run_with_progress(scenario: Scenario, replications: int, seed: int | None, 
         )
 
 
+def _log_problems(log: Path) -> list[str]:
+    from twin.sync.eventlog import log_suffix
+
+    problems = []
+    try:
+        log_suffix(log)
+    except ValueError as error:
+        problems.append(f"--log: {error}")
+    if not log.parent.is_dir():
+        problems.append(f"--log: folder does not exist (got {log.parent})")
+    elif log.is_dir():
+        problems.append(f"--log: is a folder (got {log})")
+    return problems
+
+
 def kpi_table(result: Result) -> Table:
     """The KPI summary as a rich table: mean and 95% confidence interval."""
     scenario = result.scenario
@@ -76,6 +91,10 @@ def run(
     out: Annotated[Path | None, typer.Option(help="Write the run into this run store folder.")] = None,
     events: Annotated[bool, typer.Option("--events", help="Also store the event log (needs --out).")] = False,
     plot: Annotated[Path | None, typer.Option(help="Write a PNG of machine states and waits.")] = None,
+    log: Annotated[
+        Path | None,
+        typer.Option(help="Write replication 0's event log here in the plant log format (.csv or .parquet)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
 ) -> None:
     """Simulate a scenario: KPI means with 95% t-intervals over replications."""
@@ -87,12 +106,16 @@ def run(
         problems.append(f"--out: not a folder (got {out})")
     if plot is not None and not plot.parent.is_dir():
         problems.append(f"--plot: folder does not exist (got {plot.parent})")
+    if log is not None:
+        problems += _log_problems(log)
     if problems:
         fail(problems)
     warn(scenario)
     started = time.perf_counter()
     try:
-        result = _run_with_progress(scenario, replications or scenario.replications, seed, keep_events=events)
+        result = _run_with_progress(
+            scenario, replications or scenario.replications, seed, keep_events=events or log is not None
+        )
     except SimulationStalled as stalled:
         fail([f"{file}: {stalled}"])
     wall = time.perf_counter() - started
@@ -103,6 +126,12 @@ def run(
             result, out, dict(parse_override(o) for o in overrides or ()), events=events, wall_time_s=wall
         )
         typer.echo(f"run written to {where}", err=True)
+    if log is not None:
+        from twin.sync.eventlog import events_to_log, write_log
+
+        assert result.events is not None  # kept because --log asked for them
+        write_log(events_to_log(result.events, scenario, replication=0), log)
+        typer.echo(f"event log of replication 0 written to {log}", err=True)
     if plot is not None:
         from twin.measure.plots import plot_run
 

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-__all__ = ["confidence_interval", "difference"]
+__all__ = ["confidence_interval", "difference", "prediction_interval"]
 
 
 def _t_quantile(level: float, dof: float) -> float:
@@ -34,6 +34,20 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
         return mean, math.nan, math.nan
     half = _t_quantile(level, len(values) - 1) * float(values.std(ddof=1)) / math.sqrt(len(values))
     return mean, mean - half, mean + half
+
+
+def prediction_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Student-t interval that holds one more replication's value with probability ``level``:
+    ``mean +- t * sd * sqrt(1 + 1/n)`` (what a single observed period is compared with).
+
+    NaN values are dropped; with fewer than two left the interval is (nan, nan).
+    """
+    values = values[~np.isnan(values)]
+    if len(values) < 2:
+        return math.nan, math.nan
+    mean = float(values.mean())
+    half = _t_quantile(level, len(values) - 1) * float(values.std(ddof=1)) * math.sqrt(1 + 1 / len(values))
+    return mean - half, mean + half
 
 
 def difference(

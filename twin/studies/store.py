@@ -13,7 +13,7 @@ A run store is a folder (``runs/`` by default) holding (docs/architecture.md, "O
   ``results.parquet`` and ``schedules.parquet`` (columns in :mod:`twin.jobshop.evaluation`).
 
 Folders are written by :func:`atomic_folder` (into a hidden temporary folder beside the final
-place, renamed into place when complete) and single JSON files by :func:`write_json_atomic`,
+place, renamed into place when complete) and single files by :func:`write_json_atomic` and :func:`atomic_file`,
 so a crash never leaves a half-written thing that looks whole.
 """
 
@@ -43,6 +43,7 @@ __all__ = [
     "EVALUATIONS",
     "META_COLUMNS",
     "StoreError",
+    "atomic_file",
     "atomic_folder",
     "find_evaluations",
     "find_runs",
@@ -114,6 +115,19 @@ def write_json_atomic(path: Path, document: Mapping[str, Any]) -> None:
     temporary = path.with_name(f".{path.name}.partial")
     temporary.write_text(json.dumps(document, indent=2), encoding="utf-8")
     os.replace(temporary, path)
+
+
+@contextmanager
+def atomic_file(final: Path) -> Iterator[Path]:
+    """Write the file ``final`` in one step: yields a hidden temporary path beside it to write
+    to, renamed to ``final`` when the block ends, removed if the block raises."""
+    temporary = final.with_name(f".{final.name}.partial")
+    try:
+        yield temporary
+        os.replace(temporary, final)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 @contextmanager
