@@ -1,5 +1,6 @@
 """The one place the dashboard caches: :mod:`dashboard.data` results, keyed on the paths and
-modification times of what they read, so a new run or an edited file shows at once.
+modification times of what they read, so a new run, a renamed run or an edited file shows at
+once, and a page opened again answers from memory.
 
 The private cached functions take a ``key`` argument they never use: it is there to be part of
 Streamlit's cache key (the modification times of what the function reads).
@@ -8,23 +9,32 @@ Streamlit's cache key (the modification times of what the function reads).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, study_data
 from twin.scenario import Scenario
 
 __all__ = [
+    "clear",
     "compare_table",
     "events",
+    "ranking",
     "replication_table",
     "run_scenario",
     "runs_table",
     "scenario_library",
-    "sweep_table",
-    "sweeps_table",
+    "studies_table",
+    "study_table",
+    "verdicts_table",
 ]
+
+
+def clear() -> None:
+    """Forget every cached result (after the dashboard itself renamed, tagged or deleted)."""
+    st.cache_data.clear()
 
 
 def _mtimes(folder: Path, pattern: str) -> tuple[tuple[str, int], ...]:
@@ -41,28 +51,40 @@ def scenario_library(folder: Path) -> list[data.ScenarioEntry]:
     return _scenario_library(str(folder), (_mtimes(folder, "*.yaml"), _mtimes(folder, "*.yml")))
 
 
+def _meta_key(root: Path) -> tuple[tuple[str, int], ...]:
+    """The store's signature plus the modification times of the runs' meta.json directly
+    under it (a rename or a new tag changes only that file)."""
+    if not root.is_dir():
+        return ()
+    return (*data.store_signature(root), *_mtimes(root, "*/meta.json"))
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def _runs_table(root: str, key: object) -> pd.DataFrame:
     return data.runs_table(Path(root))
 
 
 def runs_table(root: Path) -> pd.DataFrame:
-    """:func:`dashboard.data.runs_table`, cached until a run is added or removed."""
-    return _runs_table(str(root), data.store_signature(root))
+    """:func:`dashboard.data.runs_table`, cached until a run is added, removed or renamed."""
+    return _runs_table(str(root), _meta_key(root))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _sweeps_table(root: str, key: object) -> pd.DataFrame:
-    return data.sweeps_table(Path(root))
+def _studies_table(root: str, key: object) -> pd.DataFrame:
+    return study_data.studies_table(Path(root))
 
 
-def sweeps_table(root: Path) -> pd.DataFrame:
-    """:func:`dashboard.data.sweeps_table`, cached until the store changes."""
-    return _sweeps_table(str(root), data.store_signature(root))
+def studies_table(root: Path) -> pd.DataFrame:
+    """:func:`dashboard.study_data.studies_table`, cached until the store changes."""
+    return _studies_table(str(root), data.store_signature(root))
 
 
-def _run_key(paths: list[Path]) -> tuple[tuple[str, int], ...]:
-    return tuple((str(p), (p / "kpis.parquet").stat().st_mtime_ns) for p in paths if (p / "kpis.parquet").exists())
+def _run_key(paths: list[Path]) -> tuple[tuple[str, int, int], ...]:
+    return tuple(
+        (str(p), (p / "kpis.parquet").stat().st_mtime_ns, (p / "meta.json").stat().st_mtime_ns)
+        for p in paths
+        if (p / "kpis.parquet").exists() and (p / "meta.json").exists()
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -73,6 +95,16 @@ def _compare_table(paths: tuple[str, ...], names: tuple[tuple[str, str], ...], k
 def compare_table(paths: list[Path], names: dict[str, str]) -> pd.DataFrame:
     """:func:`dashboard.data.compare_table`, cached per selection of runs."""
     return _compare_table(tuple(map(str, paths)), tuple(sorted(names.items())), _run_key(paths))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _verdicts_table(paths: tuple[str, ...], names: tuple[tuple[str, str], ...], key: object) -> pd.DataFrame:
+    return data.verdicts_table([Path(p) for p in paths], dict(names))
+
+
+def verdicts_table(paths: list[Path], names: dict[str, str]) -> pd.DataFrame:
+    """:func:`dashboard.data.verdicts_table`, cached per selection of runs."""
+    return _verdicts_table(tuple(map(str, paths)), tuple(sorted(names.items())), _run_key(paths))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -87,14 +119,30 @@ def replication_table(paths: list[Path], kpis: list[str], labels: dict[str, str]
     return _replication_table(tuple(map(str, paths)), tuple(kpis), tuple(sorted(labels.items())), _run_key(paths))
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _ranking(paths: tuple[str, ...], kpi: str, labels: tuple[tuple[str, str], ...], key: object) -> Any:
+    from twin.studies.ranking import rank_runs
+
+    return rank_runs([Path(p) for p in paths], kpi, dict(labels))
+
+
+def ranking(paths: list[Path], kpi: str, labels: dict[str, str]) -> Any:
+    """:func:`twin.studies.ranking.rank_runs`, cached per selection and KPI.
+
+    Raises:
+        ValueError: as :func:`twin.studies.ranking.rank` (too few replications, no direction).
+    """
+    return _ranking(tuple(map(str, paths)), kpi, tuple(sorted(labels.items())), _run_key(paths))
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
-def _sweep_table(folder: str, key: object) -> tuple[list[str], pd.DataFrame]:
-    return data.sweep_table(Path(folder))
+def _study_table(folder: str, key: object) -> tuple[list[str], pd.DataFrame]:
+    return study_data.study_table(Path(folder))
 
 
-def sweep_table(folder: Path) -> tuple[list[str], pd.DataFrame]:
-    """:func:`dashboard.data.sweep_table`, cached until a point is added."""
-    return _sweep_table(str(folder), data.store_signature(folder))
+def study_table(folder: Path) -> tuple[list[str], pd.DataFrame]:
+    """:func:`dashboard.study_data.study_table`, cached until a point is added."""
+    return _study_table(str(folder), data.store_signature(folder))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

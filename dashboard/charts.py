@@ -3,13 +3,18 @@ same colour for a machine state everywhere (:data:`twin.measure.labels.STATE_COL
 
 from __future__ import annotations
 
+from typing import Literal
+
 import altair as alt
 import pandas as pd
 
 from twin.measure.labels import STATE_COLORS
 from twin.sim.log import MachineState
+from twin.studies.report import EFFECT_COLORS
 
 __all__ = [
+    "GANTT_COLORS",
+    "OEE_WORDS",
     "STATE_WORDS",
     "gantt",
     "gap_bars",
@@ -17,9 +22,14 @@ __all__ = [
     "kpi_bars",
     "kpi_boxes",
     "level_lines",
+    "method_bars",
+    "oee_bars",
+    "output_bars",
+    "pareto",
     "state_bars",
     "state_gantt",
     "sweep_line",
+    "tornado",
 ]
 
 STATE_WORDS = {
@@ -35,30 +45,20 @@ STATE_WORDS = {
 
 _BY_LABEL = {state.label: STATE_WORDS[state] for state in STATE_WORDS}
 _STATE_SCALE = alt.Scale(domain=list(STATE_WORDS.values()), range=[STATE_COLORS[s] for s in STATE_WORDS])
-_BASELINE, _SIGNIFICANT, _NOT_SIGNIFICANT = "#7f7f7f", "#1f4e9a", "#a6c3e8"
-_SIGNIFICANCE_SCALE = alt.Scale(
-    domain=["baseline", "significant difference", "no significant difference"],
-    range=[_BASELINE, _SIGNIFICANT, _NOT_SIGNIFICANT],
-)
+_EFFECTS = ["baseline", "better", "worse", "changed", "no significant change", "n/a"]
 
 
 def _title(text: str, subtitle: str | None = None) -> alt.TitleParams:
-    return alt.TitleParams(text, subtitle=subtitle or alt.Undefined, anchor="start", fontSize=15)
-
-
-def _significance(table: pd.DataFrame) -> list[str]:
-    baseline = table["run_id"].iloc[0] if len(table) else None
-    return [
-        "baseline" if run_id == baseline else "significant difference" if sig else "no significant difference"
-        for run_id, sig in zip(table["run_id"], table["significant"], strict=True)
-    ]
+    return alt.TitleParams(text, subtitle=subtitle or alt.Undefined, anchor="start", fontSize=15, offset=6)
 
 
 def kpi_bars(rows: pd.DataFrame, label: str) -> alt.LayerChart:
-    """Each run's mean of one KPI (rows of a comparison table) with its 95% CI as error bars;
-    the baseline grey, runs significantly different from it dark blue."""
-    data = rows[["run_id", "label", "mean", "ci_low", "ci_high", "significant"]].copy()
-    data["versus baseline"] = _significance(rows)
+    """Each run's mean of one KPI (rows of a verdicts table) with its 95% CI as error bars,
+    coloured by the verdict against the baseline: green better, red worse, grey not
+    significant (and the baseline)."""
+    data = rows[["run_id", "label", "mean", "ci_low", "ci_high", "effect"]].copy()
+    data["versus baseline"] = data["effect"]
+    present = [e for e in _EFFECTS if e in set(data["effect"])]
     data["ci_low"] = data["ci_low"].fillna(data["mean"])
     data["ci_high"] = data["ci_high"].fillna(data["mean"])
     order = list(data["label"])
@@ -71,14 +71,14 @@ def kpi_bars(rows: pd.DataFrame, label: str) -> alt.LayerChart:
             x=alt.X("mean:Q", title=label),
             color=alt.Color(
                 "versus baseline:N",
-                scale=_SIGNIFICANCE_SCALE,
+                scale=alt.Scale(domain=present, range=[EFFECT_COLORS[e] for e in present]),
                 legend=alt.Legend(orient="bottom", title=None, columns=1),
             ),
             tooltip=[
                 alt.Tooltip("label:N", title="Run"),
-                alt.Tooltip("mean:Q", title="Mean", format=".4g"),
-                alt.Tooltip("ci_low:Q", title="95% CI low", format=".4g"),
-                alt.Tooltip("ci_high:Q", title="95% CI high", format=".4g"),
+                alt.Tooltip("mean:Q", title="Mean", format=",.4~g"),
+                alt.Tooltip("ci_low:Q", title="95% CI low", format=",.4~g"),
+                alt.Tooltip("ci_high:Q", title="95% CI high", format=",.4~g"),
             ],
         )
     )
@@ -107,23 +107,41 @@ def kpi_boxes(long: pd.DataFrame, label: str) -> alt.Chart:
 
 def sweep_line(rows: pd.DataFrame, parameter: str, label: str, series: str | None = None) -> alt.LayerChart:
     """A KPI's mean (line) with its 95% CI (error bars) against the varied parameter of a
-    sweep; one line per value of ``series`` when other parameters vary too."""
-    data = rows[[parameter, "mean", "ci_low", "ci_high", *([series] if series else [])]].copy()
-    data["ci_low"] = data["ci_low"].fillna(data["mean"])
-    data["ci_high"] = data["ci_high"].fillna(data["mean"])
-    numeric = pd.api.types.is_numeric_dtype(data[parameter])
+    sweep; one line per value of ``series`` when other parameters vary too.
+
+    Parameter paths have dots (``stations.m2.buffer``), which Altair would read as nested
+    fields: the data goes to the chart under plain column names, the path only as a title."""
+    data = pd.DataFrame(
+        {
+            "x": rows[parameter].to_numpy(),
+            "mean": rows["mean"].to_numpy(float),
+            "ci_low": rows["ci_low"].fillna(rows["mean"]).to_numpy(float),
+            "ci_high": rows["ci_high"].fillna(rows["mean"]).to_numpy(float),
+            "series": rows[series].astype(str).to_numpy() if series else "",
+        }
+    )
+    numeric = pd.api.types.is_numeric_dtype(data["x"])
     x = alt.X(
-        f"{parameter}:{'Q' if numeric else 'O'}",
+        f"x:{'Q' if numeric else 'O'}",
         title=parameter,
         scale=alt.Scale(zero=False) if numeric else alt.Undefined,
+        axis=alt.Axis(labelLimit=200, tickMinStep=1 if numeric and _whole(data["x"]) else alt.Undefined),
     )
     color = (
-        alt.Color(f"{series}:N", title=series, legend=alt.Legend(orient="bottom")) if series else alt.value("#1f4e9a")
+        alt.Color("series:N", title=series, legend=alt.Legend(orient="bottom", labelLimit=300))
+        if series
+        else alt.value("#1f4e9a")
     )
+    tooltip = [
+        alt.Tooltip("x", title=parameter),
+        alt.Tooltip("mean:Q", title="Mean", format=",.4~g"),
+        alt.Tooltip("ci_low:Q", title="95% CI low", format=",.4~g"),
+        alt.Tooltip("ci_high:Q", title="95% CI high", format=",.4~g"),
+    ]
     line = (
         alt.Chart(data)
-        .mark_line(point=True)
-        .encode(x=x, y=alt.Y("mean:Q", title=label, scale=alt.Scale(zero=False)), color=color)
+        .mark_line(point=alt.OverlayMarkDef(size=60))
+        .encode(x=x, y=alt.Y("mean:Q", title=label, scale=alt.Scale(zero=False)), color=color, tooltip=tooltip)
     )
     errors = (
         alt.Chart(data)
@@ -132,6 +150,151 @@ def sweep_line(rows: pd.DataFrame, parameter: str, label: str, series: str | Non
     )
     return (line + errors).properties(
         title=_title(f"{label} against {parameter}", "Mean and 95% CI per point"), height=260
+    )
+
+
+def _whole(values: pd.Series) -> bool:
+    return bool(((values.astype(float) % 1) == 0).all())
+
+
+def tornado(bars: pd.DataFrame, label: str, centre: float) -> alt.LayerChart:
+    """Sensitivity: per parameter a bar from its lowest to its highest main effect on a KPI
+    (rows of :func:`twin.studies.sensitivity.tornado`), widest first, around ``centre``
+    (the mean over every point)."""
+    data = bars.assign(
+        parameter_label=bars["parameter"].astype(str),
+        range_text=[
+            f"{lo} → {hi}" for lo, hi in zip(bars["low_level"].astype(str), bars["high_level"].astype(str), strict=True)
+        ],
+    )[["parameter_label", "low", "high", "swing", "range_text"]]
+    order = list(data["parameter_label"])
+    y = alt.Y("parameter_label:N", sort=order, title="Varied parameter", axis=alt.Axis(labelLimit=320))
+    bars_chart = (
+        alt.Chart(data)
+        .mark_bar(color="#4c78a8", height=18)
+        .encode(
+            y=y,
+            x=alt.X("low:Q", title=label, scale=alt.Scale(zero=False)),
+            x2="high:Q",
+            tooltip=[
+                alt.Tooltip("parameter_label:N", title="Parameter"),
+                alt.Tooltip("low:Q", title="Lowest mean", format=",.4~g"),
+                alt.Tooltip("high:Q", title="Highest mean", format=",.4~g"),
+                alt.Tooltip("swing:Q", title="Swing", format=",.4~g"),
+                alt.Tooltip("range_text:N", title="Levels (lowest → highest mean)"),
+            ],
+        )
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"centre": [centre]})).mark_rule(color="black", strokeDash=[4, 3]).encode(x="centre:Q")
+    )
+    return (bars_chart + rule).properties(
+        title=_title(f"Sensitivity of {label}", "Range of the mean over each parameter's values (main effects)"),
+        height=alt.Step(34),
+    )
+
+
+def pareto(designs: pd.DataFrame, label: str) -> alt.LayerChart:
+    """Every evaluated design (``cost``, ``mean``, ``ci_low``, ``ci_high``, ``front``,
+    ``best``, ``design``) as a point with its 95% CI, the Pareto front as a step line, the
+    best designs ringed."""
+    data = designs[["cost", "mean", "ci_low", "ci_high", "front", "best", "design"]].copy()
+    data["ci_low"] = data["ci_low"].fillna(data["mean"])
+    data["ci_high"] = data["ci_high"].fillna(data["mean"])
+    data["kind"] = [
+        "best" if b else "on the front" if f else "dominated" for f, b in zip(data["front"], data["best"], strict=True)
+    ]
+    x = alt.X("cost:Q", title="Cost of the design")
+    y = alt.Y("mean:Q", title=label, scale=alt.Scale(zero=False))
+    points = (
+        alt.Chart(data)
+        .mark_circle(size=45)
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color(
+                "kind:N",
+                title=None,
+                scale=alt.Scale(domain=["best", "on the front", "dominated"], range=["#d62728", "#1f4e9a", "#a6c3e8"]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("design:N", title="Design"),
+                alt.Tooltip("cost:Q", title="Cost", format=",.4~g"),
+                alt.Tooltip("mean:Q", title="Mean", format=",.4~g"),
+                alt.Tooltip("ci_low:Q", title="95% CI low", format=",.4~g"),
+                alt.Tooltip("ci_high:Q", title="95% CI high", format=",.4~g"),
+            ],
+        )
+    )
+    front = data[data["front"]].sort_values("cost")
+    line = alt.Chart(front).mark_line(interpolate="step-after", color="#1f4e9a").encode(x=x, y=y)
+    errors = (
+        alt.Chart(front)
+        .mark_errorbar(ticks=True, color="#1f4e9a")
+        .encode(x=x, y=alt.Y("ci_low:Q", title=label), y2="ci_high:Q")
+    )
+    return (points + line + errors).properties(
+        title=_title(f"{label} against cost", "Every design; the Pareto front joined, with 95% CIs"), height=320
+    )
+
+
+def output_bars(output: pd.DataFrame, unit: str, period: str) -> alt.Chart:
+    """Jobs completed per period (``start``, ``end``, ``completed``, ``label``) as bars."""
+    return (
+        alt.Chart(output)
+        .mark_bar(color="#2ca02c")
+        .encode(
+            x=alt.X(
+                "label:N",
+                sort=list(output["label"]),
+                title=f"{period.capitalize()} (from {unit} 0)",
+                axis=alt.Axis(labelAngle=-45, labelLimit=160),
+            ),
+            y=alt.Y("completed:Q", title="Jobs completed"),
+            tooltip=[
+                alt.Tooltip("label:N", title=period.capitalize()),
+                alt.Tooltip("start:Q", title=f"From ({unit})", format=",.4~g"),
+                alt.Tooltip("end:Q", title=f"To ({unit})", format=",.4~g"),
+                alt.Tooltip("completed:Q", title="Jobs completed", format=","),
+            ],
+        )
+        .properties(
+            title=_title(f"Output per {period}", "Jobs completed in each period of one replication"), height=240
+        )
+    )
+
+
+OEE_WORDS = {"availability": "availability", "performance": "performance", "quality": "quality", "oee": "OEE"}
+"""OEE and its factors in words, in chart order."""
+
+
+def oee_bars(oee: pd.DataFrame) -> alt.Chart:
+    """Per station its OEE and the three factors whose product it is (``station``,
+    ``factor``, ``value`` with the factor names of :data:`OEE_WORDS`), as grouped bars."""
+    data = oee.assign(Factor=oee["factor"].map(OEE_WORDS), Percent=100 * oee["value"])
+    stations = list(dict.fromkeys(oee["station"]))
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("Factor:N", sort=list(OEE_WORDS.values()), title=None, axis=alt.Axis(labels=False, ticks=False)),
+            x=alt.X("Percent:Q", title="Percent", scale=alt.Scale(domain=[0, 100])),
+            row=alt.Row(
+                "station:N",
+                sort=stations,
+                title=None,
+                header=alt.Header(labelAngle=0, labelAlign="left", labelLimit=200),
+            ),
+            color=alt.Color(
+                "Factor:N",
+                sort=list(OEE_WORDS.values()),
+                scale=alt.Scale(domain=list(OEE_WORDS.values()), range=["#4c78a8", "#f58518", "#54a24b", "#222222"]),
+                legend=alt.Legend(orient="bottom", title=None),
+            ),
+            tooltip=["station:N", "Factor:N", alt.Tooltip("Percent:Q", format=".1f")],
+        )
+        .properties(height=alt.Step(11), title=_title("OEE by station", "Mean over replications, after warm-up"))
     )
 
 
@@ -148,7 +311,9 @@ def state_bars(shares: pd.DataFrame) -> alt.Chart:
         .encode(
             y=alt.Y("station:N", sort=stations, title="Station"),
             x=alt.X("Share (%):Q", title="Share of machine time (%)", scale=alt.Scale(domain=[0, 100])),
-            color=alt.Color("State:N", scale=_STATE_SCALE, legend=alt.Legend(orient="bottom", title="Machine state")),
+            color=alt.Color(
+                "State:N", scale=_STATE_SCALE, legend=alt.Legend(orient="bottom", title="Machine state", columns=3)
+            ),
             order=alt.Order("order:Q"),
             tooltip=["station:N", "State:N", alt.Tooltip("Share (%):Q", format=".1f")],
         )
@@ -183,6 +348,10 @@ def _width(frame: pd.DataFrame) -> str:
     return f"{float(frame['end'].iloc[0] - frame['start'].iloc[0]):.3g}"
 
 
+GANTT_COLORS = 20
+"""Distinct colours a Gantt chart uses at most; more jobs are coloured by group."""
+
+
 def gantt(
     ops: pd.DataFrame,
     row: str,
@@ -194,22 +363,36 @@ def gantt(
     domain: tuple[float, float] | None = None,
 ) -> alt.Chart:
     """Operations as bars from ``start`` to ``end`` on one row per ``row``, coloured by
-    ``color``; ``domain`` fixes the time axis (a window, or one scale for several schedules)."""
+    ``color`` with a legend of every value; past :data:`GANTT_COLORS` values they are coloured
+    (and the legend is) by consecutive groups (``jobs 0-9``), each bar's tooltip still naming
+    its own. ``domain`` fixes the time axis (a window, or one scale for several schedules)."""
     rows = sorted(dict.fromkeys(ops[row]), key=_natural)
-    distinct = ops[color].nunique()
-    many = distinct > 20
+    values = sorted(dict.fromkeys(ops[color]), key=_natural)
+    data = ops.copy()
+    legend_title = color_title
+    if len(values) > GANTT_COLORS:
+        size = -(-len(values) // 10)
+        groups = {
+            v: f"{values[i - i % size]} to {values[min(i - i % size + size, len(values)) - 1]}"
+            for i, v in enumerate(values)
+        }
+        data["colour group"] = data[color].map(groups)
+        color, legend_title = "colour group", f"{color_title} (groups)"
+        values = list(dict.fromkeys(groups.values()))
+    scheme: Literal["tableau10", "category20"] = "tableau10" if len(values) <= 10 else "category20"
     return (
-        alt.Chart(ops)
+        alt.Chart(data)
         .mark_bar(stroke="white", strokeWidth=0.3)
         .encode(
-            y=alt.Y(f"{row}:N", sort=rows, title=row_title),
+            y=alt.Y(f"{row}:N", sort=rows, title=row_title, axis=alt.Axis(labelLimit=200)),
             x=alt.X("start:Q", title=f"Time ({unit})", scale=_time_scale(domain)),
             x2="end:Q",
             color=alt.Color(
                 f"{color}:N",
-                title=color_title,
-                scale=alt.Scale(scheme="tableau10" if distinct <= 10 else "category20" if not many else "rainbow"),
-                legend=None if many else alt.Legend(orient="bottom", columns=10),
+                title=legend_title,
+                sort=values,
+                scale=alt.Scale(scheme=scheme, domain=values),
+                legend=alt.Legend(orient="bottom", columns=10, labelLimit=160, symbolLimit=0),
             ),
             tooltip=[c for c in ops.columns if c not in ("index",)],
         )
@@ -234,8 +417,15 @@ def state_gantt(intervals: pd.DataFrame, title: str, unit: str, domain: tuple[fl
             y=alt.Y("Machine:N", sort=rows, title="Machine"),
             x=alt.X("start:Q", title=f"Time ({unit})", scale=_time_scale(domain)),
             x2="end:Q",
-            color=alt.Color("State:N", scale=_STATE_SCALE, legend=alt.Legend(orient="bottom", title="Machine state")),
-            tooltip=["Machine:N", "State:N", alt.Tooltip("start:Q", format=".4g"), alt.Tooltip("end:Q", format=".4g")],
+            color=alt.Color(
+                "State:N", scale=_STATE_SCALE, legend=alt.Legend(orient="bottom", title="Machine state", columns=3)
+            ),
+            tooltip=[
+                "Machine:N",
+                "State:N",
+                alt.Tooltip("start:Q", format=",.4~g"),
+                alt.Tooltip("end:Q", format=",.4~g"),
+            ],
         )
         .properties(title=_title(title), height=alt.Step(22))
     )
@@ -287,6 +477,36 @@ def gap_bars(board: pd.DataFrame) -> alt.LayerChart:
     return (bars + errors).properties(
         title=_title("Leaderboard: gap to the best known makespan", "Lower is better"), height=alt.Step(30)
     )
+
+
+def method_bars(table: pd.DataFrame, label: str) -> alt.LayerChart:
+    """Each method's mean of a KPI with its 95% CI (rows of a ranking table, best first); the
+    methods that may be the best dark, the others light."""
+    data = table[["label", "mean", "ci_low", "ci_high", "in_subset"]].copy()
+    data["ci_low"] = data["ci_low"].fillna(data["mean"])
+    data["ci_high"] = data["ci_high"].fillna(data["mean"])
+    data["verdict"] = ["may be the best" if s else "worse than the best" for s in data["in_subset"]]
+    y = alt.Y("label:N", sort=list(data["label"]), title="Method", axis=alt.Axis(labelLimit=260))
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=y,
+            x=alt.X("mean:Q", title=label),
+            color=alt.Color(
+                "verdict:N",
+                title=None,
+                scale=alt.Scale(domain=["may be the best", "worse than the best"], range=["#1f4e9a", "#a6c3e8"]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+        )
+    )
+    errors = (
+        alt.Chart(data)
+        .mark_errorbar(ticks=True, color="black")
+        .encode(y=y, x=alt.X("ci_low:Q", title=label), x2="ci_high:Q")
+    )
+    return (bars + errors).properties(title=_title(label, "Mean over seeds with 95% CI"), height=alt.Step(30))
 
 
 def _natural(text: object) -> tuple[str, int]:

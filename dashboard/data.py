@@ -14,23 +14,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from twin.errors import ScenarioError
-from twin.measure.labels import finite, format_interval, format_number, kpi_label
-from twin.scenario import Scenario, load_scenario, load_warnings
+from twin.measure.labels import format_interval, format_number, kpi_label, kpi_unit
+from twin.scenario import Scenario, load_scenario, load_warnings, offered_loads
 from twin.scenario import Station as StationSpec
+from twin.studies.report import format_change
 
 __all__ = [
+    "RUN_KINDS",
     "ScenarioEntry",
     "Settings",
     "compare_table",
     "cpsat_available",
+    "default_selection",
     "describe_distribution",
+    "evaluation_kpi",
     "jobshop_instances",
     "kpi_choices",
     "kpi_display_table",
+    "method_ranking",
+    "mixed_scenarios",
+    "oee_table",
+    "output_table",
+    "pick_runs",
     "products_table",
+    "ranking_display",
     "replication_table",
     "route_dot",
     "run_baselines",
@@ -40,8 +51,7 @@ __all__ = [
     "settings",
     "stations_table",
     "store_signature",
-    "sweep_table",
-    "sweeps_table",
+    "verdicts_table",
 ]
 
 
@@ -130,6 +140,7 @@ def stations_table(scenario: Scenario) -> pd.DataFrame:
     """One row per station: machines, buffer, process time, rule, failures, setups, scrap, and
     the optional features it declares (batching, assembly, rework, maintenance, energy)."""
     unit = scenario.time_unit
+    loads = offered_loads(scenario)
     rows = []
     for name, station in scenario.stations.items():
         failures = "none"
@@ -142,6 +153,7 @@ def stations_table(scenario: Scenario) -> pd.DataFrame:
             {
                 "Station": name,
                 "Machines": station.machines,
+                "Offered load": f"{loads[name]:.0%}" + (" overloaded" if loads[name] >= 1 else ""),
                 "Buffer (jobs)": "unlimited" if station.buffer is None else str(station.buffer),
                 "Process time": describe_distribution(station.process_time, unit),
                 "Dispatching": station.dispatching,
@@ -223,31 +235,83 @@ def route_dot(scenario: Scenario) -> str:
 # Runs
 
 
+RUN_KINDS = ("run", "what-if", "sweep point", "design run")
+"""What a stored run is: a plain run, a named what-if, a point of a sweep, a design of a study."""
+
+
 def runs_table(root: Path) -> pd.DataFrame:
     """Every run of the store, newest first: ``run_id``, ``name`` (given name, or the
-    scenario plus its overrides), ``scenario``, ``created``, ``replications``, ``sweep_id``,
-    ``events`` (whether the event log is stored), ``path``."""
+    scenario plus its overrides), ``scenario``, ``created``, ``replications``, ``seed``,
+    ``when`` (created, to the minute), ``kind`` (:data:`RUN_KINDS`), ``study_id`` (its sweep or
+    design study), ``tags`` (list),
+    ``events`` (whether the event log is stored), ``time_unit``, ``overrides`` (JSON text),
+    ``path``."""
     from twin.studies.store import StoreError, list_runs
 
-    columns = ["run_id", "name", "scenario", "created", "replications", "sweep_id", "events", "time_unit", "path"]
+    columns = [
+        "run_id", "name", "scenario", "created", "when", "replications", "seed", "kind", "study_id", "tags", "events",
+        "time_unit", "overrides", "path",
+    ]  # fmt: skip
     try:
         runs = list_runs(root) if root.is_dir() else pd.DataFrame()
     except StoreError:  # a store without a complete run yet
         runs = pd.DataFrame()
     if runs.empty:
         return pd.DataFrame(columns=columns)
+    runs["name_given"] = runs["name"]
     runs["name"] = [_run_name(row) for row in runs.itertuples()]
     runs["events"] = [Path(path, "events.parquet").is_file() for path in runs["path"]]
     runs["time_unit"] = runs["time_unit"].fillna("time unit")
+    runs["when"] = runs["created"].astype(str).str.slice(0, 16).str.replace("T", " ")
+    runs["kind"] = [
+        "sweep point" if isinstance(sweep, str) else "design run" if isinstance(study, str) else
+        "what-if" if isinstance(given, str) and given else "run"
+        for sweep, study, given in zip(runs["sweep_id"], runs["study_id"], runs["name_given"], strict=True)
+    ]  # fmt: skip
+    runs["study_id"] = runs["sweep_id"].where(runs["sweep_id"].notna(), runs["study_id"])
+    runs["tags"] = [list(t) if isinstance(t, list | tuple | np.ndarray) else [] for t in runs["tags"]]
     return runs.iloc[::-1][columns].reset_index(drop=True)
 
 
 def _run_name(row: Any) -> str:
-    if isinstance(row.name, str) and row.name:
-        return row.name
+    if isinstance(row.name_given, str) and row.name_given:
+        return row.name_given
     overrides = json.loads(row.overrides) if isinstance(row.overrides, str) else {}
     changes = ", ".join(f"{path}={json.dumps(value)}" for path, value in (overrides or {}).items())
     return f"{row.scenario} ({changes})" if changes else str(row.scenario)
+
+
+def pick_runs(
+    runs: pd.DataFrame,
+    scenarios: list[str] | None = None,
+    kinds: tuple[str, ...] = ("run", "what-if"),
+    tags: list[str] | None = None,
+) -> pd.DataFrame:
+    """The runs of :func:`runs_table` of the given ``scenarios`` (all when None), ``kinds``
+    (plain runs and what-ifs by default: sweep points and design runs belong to their
+    studies) and carrying every one of ``tags``."""
+    keep = runs["kind"].isin(kinds)
+    if scenarios:
+        keep &= runs["scenario"].isin(scenarios)
+    if tags:
+        keep &= pd.Series([set(tags) <= set(t) for t in runs["tags"]], index=runs.index)
+    return runs[keep].reset_index(drop=True)
+
+
+def default_selection(runs: pd.DataFrame) -> list[str]:
+    """The runs Compare opens with: the newest run and the newest other run of the same
+    scenario (oldest first, so the older one is the baseline); one run when it has no sibling."""
+    if runs.empty:
+        return []
+    newest = runs.iloc[0]
+    siblings = runs[(runs["scenario"] == newest["scenario"]) & (runs["run_id"] != newest["run_id"])]
+    return [str(siblings["run_id"].iloc[0]), str(newest["run_id"])] if not siblings.empty else [str(newest["run_id"])]
+
+
+def mixed_scenarios(runs: pd.DataFrame, selected: list[str]) -> list[str]:
+    """The distinct scenarios of the ``selected`` runs when there is more than one."""
+    names = list(dict.fromkeys(runs.set_index("run_id").loc[selected, "scenario"].astype(str)))
+    return names if len(names) > 1 else []
 
 
 def compare_table(paths: list[Path], names: dict[str, str] | None = None) -> pd.DataFrame:
@@ -288,74 +352,148 @@ def replication_table(paths: list[Path], kpis: list[str], labels: dict[str, str]
     return long.dropna(subset=["value"])
 
 
-def sweeps_table(root: Path) -> pd.DataFrame:
-    """Every stored sweep: ``sweep_id``, ``scenario``, ``varied`` (paths), ``points``,
-    ``status``, ``created``, ``path``; newest first."""
-    rows = []
-    if root.is_dir():
-        for plan_file in root.glob("*/sweep.json"):
-            plan = json.loads(plan_file.read_text(encoding="utf-8"))
-            rows.append(
-                {
-                    "sweep_id": plan["sweep_id"],
-                    "scenario": plan.get("scenario", ""),
-                    "varied": ", ".join(plan.get("vary", {})),
-                    "points": len(plan.get("points", [])),
-                    "status": plan.get("status", ""),
-                    "created": plan.get("created", ""),
-                    "path": str(plan_file.parent),
-                }
-            )
-    columns = ["sweep_id", "scenario", "varied", "points", "status", "created", "path"]
-    return pd.DataFrame(rows, columns=columns).sort_values("created", ascending=False).reset_index(drop=True)
-
-
-def sweep_table(folder: Path) -> tuple[list[str], pd.DataFrame]:
-    """The varied paths of a stored sweep and its comparison table (see :func:`compare_table`),
-    with one column per varied path holding the point's value; only finished points."""
-    plan = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
-    varied = list(plan.get("vary", {}))
-    table = compare_table([folder])
-    values = {p["run_id"]: p["overrides"] for p in plan["points"]}
-    for path in varied:
-        table[path] = [values.get(run_id, {}).get(path) for run_id in table["run_id"]]
-    return varied, table
-
-
 def run_scenario(run: Path) -> Scenario:
     """The fully resolved scenario a run simulated."""
     return load_scenario(run / "scenario.yaml")
 
 
+def oee_table(means: dict[str, float], stations: list[str]) -> pd.DataFrame:
+    """Per station its OEE and OEE's factors from a run's KPI means: ``station``, ``factor``
+    (``availability``, ``performance``, ``quality``, ``oee``), ``value``; stations of runs
+    stored before the factors existed report only ``oee``."""
+    rows = [
+        {"station": station, "factor": factor, "value": means[f"stations.{station}.{factor}"]}
+        for station in stations
+        for factor in ("availability", "performance", "quality", "oee")
+        if f"stations.{station}.{factor}" in means
+        and means[f"stations.{station}.{factor}"] == means[f"stations.{station}.{factor}"]
+    ]
+    return pd.DataFrame(rows, columns=["station", "factor", "value"])
+
+
+def output_table(events: pd.DataFrame, scenario: Scenario, end: float, period: str) -> pd.DataFrame | None:
+    """Jobs completed per shift or day (``period``) of one replication's events, with a
+    ``label`` per period (``day 2, 06:00``); None when the time unit is not a unit of time."""
+    from twin.measure.timeline import output_per_period, period_edges
+
+    edges = period_edges(scenario, end, period)
+    if edges is None or len(edges) < 2:
+        return None
+    frame = output_per_period(events, edges)
+    minutes = {"min": 1.0, "h": 60.0, "s": 1 / 60}.get(scenario.time_unit, 1.0)
+    labels = []
+    for start in frame["start"]:
+        total = start * minutes
+        day, rest = divmod(total, 1440.0)
+        labels.append(
+            f"day {int(day) + 1}"
+            if period == "day"
+            else f"day {int(day) + 1}, {int(rest // 60):02d}:{int(rest % 60):02d}"
+        )
+    full = frame["end"] - frame["start"]
+    if len(frame) > 1 and full.iloc[-1] < full.iloc[0] - 1e-9:  # the horizon cuts the last period short
+        labels[-1] += " (part)"
+    frame["label"] = labels
+    return frame
+
+
+def evaluation_kpi(results: pd.DataFrame) -> str | None:
+    """The KPI an evaluation of methods on a scenario scored (``twin evaluate --scenario``
+    stores it in the ``kpi`` column, with no gap to a best known makespan); None for job-shop
+    instances, scored by their gap."""
+    if "kpi" not in results.columns or results["kpi"].isna().all() or results["gap"].notna().any():
+        return None
+    return str(results["kpi"].dropna().iloc[0])
+
+
+def method_ranking(results: pd.DataFrame, kpi: str) -> Any:
+    """:func:`twin.studies.ranking.rank` of the methods of a scenario evaluation on ``kpi``,
+    each method's value per seed (the seeds are common random numbers, so paired)."""
+    from twin.studies.ranking import rank
+
+    rows = results[results["kpi"] == kpi]
+    values = {str(m): f.groupby("seed")["value"].mean() for m, f in rows.groupby("method", sort=False)}
+    return rank(values, kpi)
+
+
 # Display tables
 
 
+def verdicts_table(paths: list[Path], names: dict[str, str], differences: bool = True) -> pd.DataFrame:
+    """:func:`twin.studies.verdicts.verdict_table` of the runs ``paths`` (the first is the
+    baseline; ``differences`` off: each run on its own), with ``label`` (``names``, made
+    distinct), ``time_unit``, ``kpi_label`` and ``unit`` (the KPI's unit) columns."""
+    from twin.studies.store import load_kpis, read_meta
+    from twin.studies.verdicts import verdict_table
+
+    if not paths:
+        return pd.DataFrame()
+    ids = [p.name for p in paths]
+    table = verdict_table(load_kpis(paths), ids, differences=differences)
+    seen: dict[str, int] = {}
+    labels = {}
+    for run_id in ids:
+        label = names.get(run_id) or run_id
+        seen[label] = seen.get(label, 0) + 1
+        labels[run_id] = label if seen[label] == 1 else f"{label} #{seen[label]}"
+    unit = str(read_meta(paths[0]).get("time_unit") or "time unit")
+    table["label"] = table["run_id"].map(labels)
+    table["time_unit"] = unit
+    table["kpi_label"] = [kpi_label(k, unit) for k in table["kpi"]]
+    table["unit"] = [kpi_unit(k, unit) for k in table["kpi"]]
+    return table
+
+
 def kpi_display_table(table: pd.DataFrame, kpis: list[str] | None = None) -> pd.DataFrame:
-    """A comparison table (:func:`compare_table`) as people read it: one row per KPI in words;
-    per run its mean with 95% CI, and for every run after the baseline its difference to the
-    baseline with 95% CI and whether that difference is significant."""
+    """A comparison (:func:`verdicts_table`, or :func:`compare_table` for one run) as people
+    read it: one row per KPI in words; per run its mean with 95% CI, and for every run after
+    the baseline its change (absolute and percent, with 95% CI) and what the change means."""
     if table.empty or kpis == []:
         return pd.DataFrame(columns=["KPI"])
     shown = table if kpis is None else table[table["kpi"].isin(kpis)]
     order = list(dict.fromkeys(shown["kpi"])) if kpis is None else [k for k in kpis if k in set(shown["kpi"])]
     runs = list(dict.fromkeys(shown["run_id"]))
     labels = dict(zip(shown["run_id"], shown["label"], strict=False))
-    index = shown.set_index(["kpi", "run_id"])
+    records = {(str(r["kpi"]), str(r["run_id"])): r for r in shown.to_dict("records")}
     rows = []
     for kpi in order:
-        row: dict[str, str] = {"KPI": str(index.loc[(kpi, runs[0]), "kpi_label"])}
+        row: dict[str, str] = {"KPI": str(records[(kpi, runs[0])]["kpi_label"])}
         for i, run_id in enumerate(runs):
-            r = index.loc[(kpi, run_id)]
+            r = records[(kpi, run_id)]
             suffix = " (baseline)" if i == 0 and len(runs) > 1 else ""
             row[f"{labels[run_id]}{suffix}: mean [95% CI]"] = (
                 f"{format_number(r['mean'])} {format_interval(r['ci_low'], r['ci_high'])}".strip()
             )
             if i > 0:
-                verdict = "significant" if r["significant"] else "not significant"
-                diff = "n/a" if not finite(r["diff"]) else f"{r['diff']:+.3g}"
-                parts = (diff, format_interval(r["diff_low"], r["diff_high"]), verdict if finite(r["diff"]) else "")
-                row[f"{labels[run_id]}: change vs baseline [95% CI]"] = " ".join(part for part in parts if part)
+                row[f"{labels[run_id]}: change vs baseline [95% CI]"] = format_change(r, str(r.get("unit", "")))
+                row[f"{labels[run_id]}: verdict"] = str(r.get("effect", ""))
         rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _estimate(row: dict[Any, Any]) -> str:
+    return f"{format_number(row['mean'])} {format_interval(row['ci_low'], row['ci_high'])}".strip()
+
+
+def ranking_display(ranking: Any) -> pd.DataFrame:
+    """A :class:`twin.studies.ranking.Ranking` as people read it: rank, run, mean with its 95%
+    CI, difference to the best with its Bonferroni 95% CI, whether it may be the best."""
+    rows = []
+    for row in ranking.table.to_dict("records"):
+        difference = (
+            "best"
+            if row["rank"] == 1
+            else (f"{format_number(row['diff_to_best'])} {format_interval(row['diff_low'], row['diff_high'])}".strip())
+        )
+        rows.append(
+            {
+                "Rank": int(row["rank"]),
+                "Run": str(row["label"]),
+                "Mean [95% CI]": _estimate(row),
+                "Difference to the best [Bonferroni 95% CI]": difference,
+                "May be the best (95%)": "yes" if row["in_subset"] else "no",
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data
+from dashboard import charts, data, widgets
 from twin.dispatching import rule_names
 from twin.jobshop.evaluation import leaderboard
+from twin.measure.labels import format_number, kpi_noun
 from twin.studies.store import find_evaluations, load_results, load_schedules, read_evaluation
 
 config = data.settings()
@@ -63,40 +64,79 @@ if not evaluations:
     st.stop()
 
 names = {path.name: read_evaluation(path).get("name", path.name) for path in evaluations}
+folders = {p.name: p for p in evaluations}
+kinds = {e: data.evaluation_kpi(load_results([folders[e]])) for e in folders}
+newest = evaluations[-1].name
 picked = st.multiselect(
-    "Evaluations",
+    "Evaluations (of one kind: job-shop instances, or one scenario's KPI)",
     [p.name for p in evaluations][::-1],
-    default=[evaluations[-1].name],
-    format_func=lambda e: f"{names[e]} ({e})",
+    default=[newest],
+    format_func=lambda e: f"{names[e]} ({e})" + (f" — scenario, scored by {kinds[e]}" if kinds[e] else ""),
 )
 if not picked:
     st.stop()
-folders = {p.name: p for p in evaluations}
+if len({kinds[e] for e in picked}) > 1:
+    st.warning("These evaluations score different things (makespan gaps, scenario KPIs): pick evaluations of one kind.")
+    st.stop()
 results = load_results([folders[e] for e in picked])
-board = leaderboard(results)
+kpi = kinds[picked[0]]
 
+if kpi is not None:
+    st.subheader(f"Leaderboard on {kpi_noun(kpi).capitalize()}")
+    st.caption(
+        f"Each method ran the scenario once per seed ({results['seed'].nunique()} seeds, the same for every method: "
+        "common random numbers, so the comparison is paired). Intervals respect the KPI's range; the ranking "
+        "accounts for the multiple comparisons."
+    )
+    try:
+        ranking = data.method_ranking(results, kpi)
+    except ValueError as error:
+        st.info(f"No ranking: {error}.")
+        board = results.groupby("method", sort=False)["value"].mean().rename(kpi_noun(kpi).capitalize()).reset_index()
+        st.dataframe(board, hide_index=True)
+        st.stop()
+    st.markdown(ranking.sentence(kpi_noun(kpi)))
+    shown = data.ranking_display(ranking).rename(columns={"Run": "Method"})
+    seeds = results.groupby("method")["seed"].nunique()
+    shown.insert(2, "Seeds", [int(seeds[m]) for m in ranking.table["run_id"]])
+    st.dataframe(shown, hide_index=True)
+    widgets.downloads(shown, f"leaderboard-{kpi}", "board")
+    st.altair_chart(charts.method_bars(ranking.table, kpi_noun(kpi).capitalize()), width="stretch")
+    st.subheader("Per seed")
+    per_seed = results.pivot_table(index="seed", columns="method", values="value", aggfunc="mean")
+    per_seed = per_seed[[m for m in ranking.table["run_id"] if m in per_seed.columns]]
+    st.dataframe(per_seed)
+    widgets.downloads(per_seed, f"{kpi}-per-seed", "seeds")
+    st.info("Scenario evaluations keep no schedules: job-shop evaluations (instances) show them side by side.")
+    st.stop()
+
+board = leaderboard(results)
 st.subheader("Leaderboard")
 shown = pd.DataFrame(
     {
         "Method": board["method"],
         "Kind": board["kind"],
         "Instances": board["instances"],
-        "Mean gap (%)": (100 * board["gap_mean"]).round(2),
+        "Episodes": board["episodes"],
+        "Mean gap (%)": [format_number(100 * g) for g in board["gap_mean"]],
         "95% CI (%)": [
-            "" if pd.isna(lo) else f"[{100 * lo:.2f}, {100 * hi:.2f}]"
+            "" if pd.isna(lo) else f"[{format_number(100 * max(lo, 0.0), 3)}, {format_number(100 * hi, 3)}]"
             for lo, hi in zip(board["gap_ci_low"], board["gap_ci_high"], strict=True)
         ],
-        "Mean makespan": board["makespan_mean"].round(1),
+        "Mean makespan": [format_number(m) for m in board["makespan_mean"]],
         "Proven optimal": board["optimal"],
-        "Time per decision (ms)": (1000 * board["wall_time_per_decision_s"]).round(3),
+        "Time per decision (ms)": [format_number(1000 * t, 3) for t in board["wall_time_per_decision_s"]],
     }
 )
 st.dataframe(shown, hide_index=True)
+widgets.downloads(shown, "leaderboard", "board")
 st.altair_chart(charts.gap_bars(board), width="stretch")
 
 st.subheader("Gap by instance (%)")
 by_instance = results.pivot_table(index="instance", columns="method", values="gap", aggfunc="mean") * 100
-st.dataframe(by_instance.round(2)[list(board["method"])])
+by_instance = by_instance[[m for m in board["method"] if m in by_instance.columns]].round(2)
+st.dataframe(by_instance)
+widgets.downloads(by_instance, "gap-by-instance", "instances")
 
 st.subheader("One instance, each method's schedule")
 instances = list(dict.fromkeys(results["instance"]))

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from dashboard import cache, charts, data
+from dashboard import cache, charts, data, widgets
 from twin.measure.kpi import MAIN_KPIS
 from twin.measure.timeline import buffer_levels, lead_times, operations, state_intervals, state_shares, wip_levels
 
@@ -17,14 +17,23 @@ config = data.settings()
 st.title("Run detail")
 runs = cache.runs_table(config.runs)
 if runs.empty:
-    st.info(f"No runs in {config.runs} yet. Make one on the What-if page.")
+    st.info(f"No runs in {config.runs} yet. Make one in the Editor (Run and compare).")
     st.stop()
 
 labels = dict(zip(runs["run_id"], runs["name"], strict=True))
 paths = dict(zip(runs["run_id"], runs["path"], strict=True))
 with_events = dict(zip(runs["run_id"], runs["events"], strict=True))
-ids = list(runs["run_id"])
 wanted = st.query_params.get("run")
+filters = st.columns([3, 2])
+chosen = filters[0].multiselect(
+    "Scenarios", list(dict.fromkeys(runs["scenario"].astype(str))), default=[], placeholder="every scenario"
+)
+more = filters[1].toggle("Study points and design runs", value=False)
+shown = data.pick_runs(runs, chosen or None, data.RUN_KINDS if more else ("run", "what-if"))
+ids = list(shown["run_id"]) + ([wanted] if wanted in paths and wanted not in set(shown["run_id"]) else [])
+if not ids:
+    st.info("No run matches these filters.")
+    st.stop()
 run_id = st.selectbox(
     "Run (newest first)",
     ids,
@@ -36,10 +45,21 @@ scenario = cache.run_scenario(run)
 unit = scenario.time_unit
 stations = list(scenario.stations)
 
-table = cache.compare_table([run], {run_id: labels[run_id]})
+table = cache.verdicts_table([run], {run_id: labels[run_id]})
 means = dict(zip(table["kpi"], table["mean"], strict=True))
-st.dataframe(data.kpi_display_table(table, list(MAIN_KPIS)), hide_index=True)
-st.altair_chart(charts.state_bars(state_shares(means, stations)), width="stretch")
+summary = data.kpi_display_table(table, list(MAIN_KPIS))
+st.dataframe(summary, hide_index=True)
+widgets.downloads(data.kpi_display_table(table), f"kpis-{labels[run_id]}", "kpis")
+left, right = st.columns(2)
+left.altair_chart(charts.state_bars(state_shares(means, stations)), width="stretch")
+oee = data.oee_table(means, stations)
+if not oee.empty:
+    right.altair_chart(charts.oee_bars(oee), width="stretch")
+    right.caption(
+        "Availability: planned time not lost to breakdowns or setups. Performance: ideal (mean) process time of "
+        "the output over the time left (starving, blocking and slow cycles lower it). Quality: good share of the "
+        "output. OEE is their product."
+    )
 
 if not with_events[run_id]:
     st.info(
@@ -69,6 +89,15 @@ right.altair_chart(
     charts.level_lines(levels, "level", "Buffer levels", "Jobs waiting in buffer", unit, color="station"),
     width="stretch",
 )
+
+st.subheader("Output over time")
+period = st.radio("Per", ["shift", "day"], horizontal=True, key="period")
+output = data.output_table(events, scenario, end, period)
+if output is None:
+    st.info(f"The time unit `{unit}` is not a unit of time the twin knows (s, min, h, d): no shifts or days.")
+else:
+    st.altair_chart(charts.output_bars(output, unit, period), width="stretch")
+    widgets.downloads(output, f"output-per-{period}", "output")
 
 ops = operations(events).dropna(subset=["end"])
 if scenario.horizon is None:

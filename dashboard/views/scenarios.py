@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import cache, data
+from dashboard import cache, data, widgets
 
 config = data.settings()
 st.title("Scenarios")
@@ -45,6 +45,9 @@ st.success(f"{entry.path.name} is valid.")
 for warning in entry.warnings:
     st.warning(warning)
 st.header(scenario.name)
+st.page_link(
+    "views/editor.py", label="Change it in the Editor", query_params={"file": entry.path.name}, icon=":material/edit:"
+)
 if scenario.description:
     st.write(scenario.description)
 unit = scenario.time_unit
@@ -55,9 +58,13 @@ columns[2].metric("Replications", scenario.replications)
 columns[3].metric("Seed", scenario.seed)
 
 st.subheader("Stations")
-st.dataframe(data.stations_table(scenario), hide_index=True)
+stations = data.stations_table(scenario)
+st.dataframe(stations, hide_index=True)
+widgets.downloads(stations, f"{scenario.name}-stations", "stations")
 st.subheader("Products and routes")
-st.dataframe(data.products_table(scenario), hide_index=True)
+products = data.products_table(scenario)
+st.dataframe(products, hide_index=True)
+widgets.downloads(products, f"{scenario.name}-products", "products")
 st.subheader("Route diagram")
 st.caption("Jobs flow from arrivals through the stations of their route to done; edges name the products taking them.")
 st.graphviz_chart(data.route_dot(scenario))

@@ -1,98 +1,89 @@
-"""What-if: change machines, buffers, rules and demand of a scenario, run it, store it."""
+"""What-if: a changed scenario run against its base (the Editor's "Run and compare"): what
+was changed, what it does (a verdict and a card per KPI) and the KPI table."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import streamlit as st
 
-from dashboard import cache, data
-from twin.dispatching import rule_names
-from twin.errors import ScenarioError
+from dashboard import cache, data, widgets
 from twin.measure.kpi import MAIN_KPIS
-from twin.studies.whatif import run_whatif, whatif_overrides
+from twin.scenario import load_warnings
+from twin.studies.verdicts import sentence
 
 config = data.settings()
 st.title("What-if")
-st.caption(f"Run a changed scenario and store it as a named run in `{config.runs}`.")
-entries = [e for e in cache.scenario_library(config.scenarios) if e.scenario is not None]
-if not entries:
-    st.info(f"No valid scenario files in {config.scenarios}.")
+st.caption("A changed scenario against the scenario as it was, with the same seed and replications.")
+runs = cache.runs_table(config.runs)
+whatifs = runs[runs["kind"] == "what-if"]
+if whatifs.empty:
+    st.info("No what-if runs yet. Change a scenario in the Editor and press **Run and compare**.")
+    st.page_link("views/editor.py", label="Open the Editor", icon=":material/edit:")
     st.stop()
 
-entry = st.selectbox("Scenario", entries, format_func=lambda e: f"{e.title} ({e.path.name})")
-scenario = entry.scenario
-if scenario is None:  # the library lists only valid scenarios here
+labels = dict(zip(runs["run_id"], runs["name"], strict=True))
+paths = dict(zip(runs["run_id"], runs["path"], strict=True))
+ids = list(whatifs["run_id"])
+wanted = st.query_params.get("run")
+run_id = st.selectbox(
+    "What-if run (newest first)",
+    ids,
+    index=ids.index(wanted) if wanted in ids else 0,
+    format_func=lambda r: f"{labels[r]} — {r}",
+)
+row = whatifs.set_index("run_id").loc[run_id]
+overrides = json.loads(row["overrides"]) if isinstance(row["overrides"], str) else {}
+bases = data.pick_runs(
+    runs[(runs["scenario"] == row["scenario"]) & (runs["run_id"] != run_id)], kinds=("run", "what-if")
+)
+same = bases[(bases["seed"] == row["seed"]) & (bases["replications"] == row["replications"])]
+candidates = list(same["run_id"]) + [r for r in bases["run_id"] if r not in set(same["run_id"])]
+preferred = st.query_params.get("base")
+changed = dict(zip(runs["run_id"], runs["overrides"], strict=True))
+unchanged = [r for r in candidates if changed[r] in ("{}", None)]
+default = preferred if preferred in candidates else (unchanged[0] if unchanged else None)
+if not candidates:
+    st.warning("No other run of this scenario to compare with; run the base from the Editor.")
     st.stop()
-unit = scenario.time_unit
-rules = rule_names()
+base_id = st.selectbox(
+    "Compared with",
+    candidates,
+    index=candidates.index(default) if default in candidates else 0,
+    format_func=lambda r: f"{labels[r]} — {r}",
+)
+st.query_params["run"], st.query_params["base"] = run_id, base_id
 
-with st.form("whatif"):
-    top = st.columns([3, 1, 1])
-    name = top[0].text_input("Name of the run", value=f"{scenario.name} what-if", max_chars=120)
-    replications = top[1].number_input("Replications", min_value=1, max_value=100, value=min(scenario.replications, 5))
-    seed = top[2].number_input("Seed", min_value=0, value=scenario.seed)
-    demand = st.slider(
-        "Demand: arrival rate (% of the scenario's)",
-        min_value=50,
-        max_value=150,
-        value=100,
-        step=5,
-        help="Scales every product's time between arrivals; 120% means 20% more jobs per time unit.",
+st.subheader("What was changed")
+if overrides:
+    st.dataframe(
+        [{"Setting": path, "Now": json.dumps(value)} for path, value in overrides.items()],
+        hide_index=True,
     )
-    st.markdown("**Stations**: machines, buffer (empty = unlimited) and dispatching rule")
-    machines, buffers, chosen = {}, {}, {}
-    for station_name, station in scenario.stations.items():
-        row = st.columns([2, 1, 1, 1])
-        row[0].markdown(f"`{station_name}`  \n{station.description or ''}")
-        machines[station_name] = int(
-            row[1].number_input("Machines", min_value=1, max_value=50, value=station.machines, key=f"m-{station_name}")
-        )
-        buffer = row[2].number_input(
-            "Buffer (jobs)",
-            min_value=0,
-            max_value=10_000,
-            value=station.buffer,
-            placeholder="unlimited",
-            key=f"b-{station_name}",
-        )
-        buffers[station_name] = None if buffer is None else int(buffer)
-        chosen[station_name] = row[3].selectbox(
-            "Dispatching", rules, index=rules.index(station.dispatching), key=f"r-{station_name}"
-        )
-    submitted = st.form_submit_button("Run what-if", type="primary")
+else:
+    st.write("Nothing: the scenario as it is.")
+scenario = cache.run_scenario(Path(paths[run_id]))
+for line in load_warnings(scenario):
+    st.warning(f"warning: {line}. Its means grow with the horizon: read them as a sign of overload, not as levels.")
 
-if submitted:
-    overrides = whatif_overrides(scenario, machines, buffers, chosen, demand=demand / 100)
-    bar = st.progress(0.0, text="Simulating...")
-    total = int(replications)
-
-    def progress(done: int) -> None:
-        bar.progress(done / total, text=f"Replication {done} of {total} done")
-
-    try:
-        run = run_whatif(scenario, overrides, config.runs, name.strip() or scenario.name, total, int(seed), progress)
-    except ScenarioError as error:
-        bar.empty()
-        st.error("These changes make an invalid scenario:")
-        st.code("\n".join(str(p) for p in error.problems), language="text")
-        st.stop()
-    bar.progress(1.0, text="Done")
-    st.session_state["last_run"] = (str(run), name)
-    changes = (
-        ", ".join(f"{path} = {value}" for path, value in overrides.items()) or "no changes (the scenario as it is)"
-    )
-    st.success(f"Stored run **{name}** ({run.name}) with {changes}.")
-
-if "last_run" in st.session_state:
-    last, last_name = st.session_state["last_run"]
-    table = cache.compare_table([Path(last)], {Path(last).name: last_name})
-    st.subheader("Result of the last run")
-    st.dataframe(data.kpi_display_table(table, list(MAIN_KPIS)), hide_index=True)
-    links = st.columns(2)
-    links[0].page_link("views/compare.py", label="Compare it with other runs")
-    links[1].page_link(
-        "views/run_detail.py",
-        label="See its machine states, WIP and Gantt chart",
-        query_params={"run": Path(last).name},
-    )
+table = cache.verdicts_table(
+    [Path(paths[base_id]), Path(paths[run_id])], {base_id: labels[base_id], run_id: labels[run_id]}
+)
+shown_labels = dict(zip(table["run_id"], table["label"], strict=False))
+unit = str(table["time_unit"].iloc[0])
+choices = data.kpi_choices(table)
+picked = st.multiselect(
+    "KPIs", list(choices), default=[k for k in MAIN_KPIS if k in choices], format_func=lambda k: choices[k]
+)
+if picked:
+    st.subheader("Verdict")
+    st.markdown(f"**{sentence(table, run_id, shown_labels, picked, unit)}**")
+    widgets.verdict_cards(table, run_id, picked)
+    shown = data.kpi_display_table(table, picked)
+    st.table(shown.set_index("KPI"))
+    widgets.downloads(shown.set_index("KPI"), f"what-if-{labels[run_id]}", "whatif")
+links = st.columns(3)
+links[0].page_link("views/compare.py", label="Compare with other runs", query_params={"run": [base_id, run_id]})
+links[1].page_link("views/run_detail.py", label="Machine states, WIP and Gantt chart", query_params={"run": run_id})
+links[2].page_link("views/editor.py", label="Change it further in the Editor")

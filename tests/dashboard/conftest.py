@@ -1,18 +1,24 @@
 """A small scenario library and run store for the dashboard tests.
 
 Pages read where to look from ``TWIN_RUNS``, ``TWIN_SCENARIOS`` and ``TWIN_JOBSHOP`` (as
-``twin dashboard`` sets them); the fixtures point them at temporary folders.
+``twin dashboard`` sets them); the fixtures point them at temporary folders. They also set
+``TWIN_DASHBOARD_DEBUG``, so that an error on a page reaches the test instead of the
+friendly message users see.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from twin.jobshop.evaluation import evaluate, rule_method
+from dashboard.widgets import DEBUG
+from twin.jobshop.evaluation import RESULT_COLUMNS, SCHEDULE_COLUMNS, evaluate, rule_method
 from twin.jobshop.instances import load_instance
 from twin.scenario import parse_scenario
+from twin.studies.design import DesignEvaluator, DesignSpace
 from twin.studies.store import write_evaluation
 from twin.studies.sweep import run_sweep
 from twin.studies.whatif import run_whatif
@@ -40,6 +46,28 @@ stations:
   drill:
     buffer: 3
     process_time: {dist: triangular, low: 0.5, mode: 0.8, high: 1.2}
+"""
+
+DESIGN_LINE = """\
+name: design-line
+time_unit: min
+horizon: 300
+warmup: 30
+replications: 2
+seed: 5
+products:
+  part:
+    arrival: {dist: exponential, mean: 1.1}
+    route: [a, b]
+stations:
+  a: {process_time: {dist: exponential, mean: 0.8}}
+  b: {buffer: 0, process_time: {dist: exponential, mean: 0.9}}
+design:
+  objective: throughput
+  budget: 4
+  options:
+    stations.b.buffer: {min: 0, max: 3, cost: 1}
+    stations.b.machines: {min: 1, max: 2, cost: 2}
 """
 
 BROKEN = """\
@@ -73,22 +101,57 @@ def settings(tmp_path: Path, library: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("TWIN_RUNS", str(store))
     monkeypatch.setenv("TWIN_SCENARIOS", str(library))
     monkeypatch.setenv("TWIN_JOBSHOP", str(ROOT / "scenarios/jobshop"))
+    monkeypatch.setenv(DEBUG, "1")
     return store
 
 
+def scenario_evaluation(store: Path) -> Path:
+    """An evaluation as `twin evaluate --scenario FILE --seeds 1-3 --store` writes it: one
+    row per method and seed, no makespan, no gap, the KPI in ``kpi`` and ``value``, no schedules."""
+    rng = np.random.default_rng(0)
+    rows = [
+        {
+            "method": method, "kind": "rule", "instance": "small-line", "seed": seed, "makespan": np.nan,
+            "best_known": np.nan, "gap": np.nan, "optimal": None, "decisions": 300, "wall_time_s": 0.1,
+            "wall_time_per_decision_s": 0.0003, "kpi": "tardiness_mean", "value": base + seed + rng.random(),
+        }
+        for seed in (1, 2, 3)
+        for method, base in (("rule:atc", 10.0), ("rule:edd", 14.0))
+    ]  # fmt: skip
+    results = pd.DataFrame(rows, columns=[*RESULT_COLUMNS, "kpi", "value"])
+    return write_evaluation(results, pd.DataFrame(columns=list(SCHEDULE_COLUMNS)), store, "rules on small-line")
+
+
+def design_study(store: Path) -> Path:
+    """A grid design study of DESIGN_LINE (every feasible design, 2 replications)."""
+    import yaml
+
+    from agents.design_search import grid_search
+
+    space = DesignSpace.of(parse_scenario(yaml.safe_load(DESIGN_LINE)))
+    with DesignEvaluator(space, 2, 5, root=store, label="grid") as evaluator:
+        result = grid_search(evaluator)
+        evaluator.write_summary(result.to_json())
+    assert evaluator.folder is not None
+    return evaluator.folder
+
+
 def fill_store(store: Path) -> None:
-    """Two named what-if runs, a two-point sweep and a rules evaluation on ft06."""
+    """Two named what-if runs, a three-point sweep, a design study, a rules evaluation on
+    ft06 and one on a scenario."""
     import yaml
 
     line = parse_scenario(yaml.safe_load(SMALL_LINE))
     run_whatif(line, {}, store, "as is", replications=2)
     run_whatif(line, {"stations.drill.buffer": 8}, store, "bigger drill buffer", replications=2)
-    run_sweep(line, {"stations.cut.machines": [1, 2]}, replications=2, root=store)
+    run_sweep(line, {"stations.drill.buffer": [1, 2, 4]}, replications=2, root=store)
+    design_study(store)
     instance = load_instance(ROOT / "scenarios/jobshop/ft06.txt")
     results, schedules = evaluate(
         [instance], {"rule:fifo": rule_method("fifo"), "rule:mwkr": rule_method("mwkr")}, {"ft06": 55}
     )
     write_evaluation(results, schedules, store, "rules on ft06")
+    scenario_evaluation(store)
 
 
 @pytest.fixture

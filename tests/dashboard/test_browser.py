@@ -1,10 +1,13 @@
 """End to end in a real browser: `twin dashboard` on a free loopback port, driven by Playwright
-with Debian's chromium (.ci/run installs it): a what-if run from the What-if page shows on the
-Compare page; a screenshot of every page goes to the test's temporary folder."""
+with Debian's chromium (.ci/run installs it): an editor change saved and run against its base,
+the verdict cards on Compare, a study page whose sweep chart has its points, downloads of a
+table and of the report, deep links and health checks under page paths; a screenshot of every
+page goes to the test's temporary folder (and to TWIN_SCREENSHOTS when set)."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -18,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.dashboard.conftest import ROOT, fill_store
+from twin.scenario import load_scenario
 from twin.studies.compare import compare
 from twin.studies.store import find_runs, read_meta
 
@@ -76,48 +80,103 @@ def server(tmp_path: Path, library: Path) -> Iterator[tuple[str, Path]]:
         log.close()
 
 
-def test_whatif_run_shows_on_compare_page(server: tuple[str, Path], tmp_path: Path) -> None:
+def settle(page: object) -> None:
+    """Wait until the app has finished rerunning after an input (its status widget is gone)."""
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
+
+
+def test_every_page_in_a_browser(server: tuple[str, Path], tmp_path: Path, library: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     url, store = server
+    for path in ("_stcore/health", "compare/_stcore/health", "studies/_stcore/health"):
+        with urllib.request.urlopen(f"{url}/{path}", timeout=5) as reply:
+            assert reply.status == 200, path
     shots = tmp_path / "screenshots"
     shots.mkdir()
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 2600})
+        page = browser.new_page(viewport={"width": 1400, "height": 2600}, accept_downloads=True)
         page.set_default_timeout(60_000)
 
-        page.goto(f"{url}/what-if")
-        page.get_by_role("heading", name="What-if").wait_for()
-        name = page.get_by_label("Name of the run")
-        name.fill("browser what-if")
-        replications = page.get_by_label("Replications")
-        replications.fill("2")
-        page.get_by_role("button", name="Run what-if").click()
-        page.get_by_text("Stored run").wait_for(timeout=120_000)
-        page.screenshot(path=shots / "what-if.png")
+        # The editor: two cutters, saved as a new file, then run against the file as it is.
+        page.goto(f"{url}/editor?file=small_line.yaml")
+        page.get_by_role("heading", name="Editor").wait_for()
+        page.get_by_text("Station cut").first.click()
+        machines = page.get_by_label("Machines").first
+        machines.fill("2")
+        machines.press("Enter")
+        page.get_by_text("Valid: 1 change(s)").wait_for()
+        settle(page)
+        name = page.get_by_label("File name")
+        name.fill("two_cutters.yaml")
+        name.press("Enter")
+        settle(page)
+        page.get_by_role("button", name="Save", exact=True).click()
+        page.get_by_text(re.compile(r"Saved .*two_cutters\.yaml")).wait_for()
+        assert load_scenario(library / "two_cutters.yaml").stations["cut"].machines == 2
+        page.screenshot(path=shots / "editor.png", full_page=True)
+        run_name = page.get_by_label("Name of the run")
+        run_name.fill("browser two cutters")
+        run_name.press("Enter")
+        settle(page)
+        page.get_by_role("button", name="Run and compare").click()
+        page.get_by_role("heading", name="What-if").wait_for(timeout=120_000)
+        page.locator("[data-testid='stMetric']").first.wait_for(timeout=120_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=shots / "what-if.png", full_page=True)
+        runs = {read_meta(r).get("name"): r for r in find_runs([store])}
+        assert read_meta(runs["browser two cutters"])["overrides"] == {"stations.cut.machines": 2}
+        throughput = compare([runs["browser two cutters"]]).set_index("kpi").at["throughput", "mean"]
 
-        runs = [run for run in find_runs([store]) if read_meta(run).get("name") == "browser what-if"]
-        assert len(runs) == 1 and read_meta(runs[0])["replications"] == 2
-        throughput = compare([runs[0]]).set_index("kpi").at["throughput", "mean"]
-
-        page.goto(f"{url}/compare")
+        # Compare: a verdict card per KPI, the table, downloads of the table and the report.
+        ids = [runs["small-line (base)"].name, runs["browser two cutters"].name]
+        page.goto(f"{url}/compare?run={ids[0]}&run={ids[1]}")
         page.get_by_role("heading", name="Compare").wait_for()
-        page.get_by_text("browser what-if", exact=False).first.wait_for()
-        table = page.locator("[data-testid='stTable']")
-        table.wait_for()
-        assert "Throughput (jobs/min)" in table.inner_text()
+        cards = page.locator("[data-testid='stMetric']")
+        cards.first.wait_for()
+        assert cards.count() == 4
+        assert "Throughput (jobs/min)" in cards.first.inner_text()
+        table = page.locator("[data-testid='stTable']").first
         assert f"{throughput:.4g}" in table.inner_text()
-        page.wait_for_timeout(2000)  # let the charts draw
-        page.screenshot(path=shots / "compare.png")
+        with page.expect_download() as csv:
+            page.get_by_role("button", name="CSV").first.click()
+        saved = tmp_path / "comparison.csv"
+        csv.value.save_as(saved)
+        assert "Throughput (jobs/min)" in saved.read_text(encoding="utf-8-sig")
+        with page.expect_download() as report:
+            page.get_by_role("button", name="One-page report").click()
+        report.value.save_as(tmp_path / "report.html")
+        assert "<svg" in (tmp_path / "report.html").read_text()
+        page.wait_for_timeout(2000)
+        page.screenshot(path=shots / "compare.png", full_page=True)
 
-        for path, heading in (("scenarios", "Scenarios"), ("run-detail", "Run detail"), ("agents", "Agents")):
+        # A sweep's page: its first chart holds one point per finished sweep point.
+        (sweep,) = [p for p in store.iterdir() if (p / "sweep.json").is_file()]
+        page.goto(f"{url}/studies?study={sweep.name}")
+        page.get_by_role("heading", name="KPIs against the varied values").wait_for()
+        chart = page.locator(".vega-embed").first
+        chart.locator(".mark-symbol path").first.wait_for()
+        assert chart.locator(".mark-symbol path").count() == 3
+        assert "NaN" not in (chart.locator(".mark-symbol path").first.get_attribute("transform") or "")
+        page.wait_for_timeout(2000)
+        page.screenshot(path=shots / "studies.png", full_page=True)
+
+        for path, heading in (
+            ("", "Overview"), ("scenarios", "Scenarios"), ("runs", "Runs"), ("run-detail", "Run detail"),
+            ("agents", "Agents"),
+        ):  # fmt: skip
             page.goto(f"{url}/{path}")
             page.get_by_role("heading", name=heading).wait_for()
             page.wait_for_timeout(3000)
-            page.screenshot(path=shots / f"{path}.png")
+            assert page.locator("[data-testid='stException']").count() == 0
+            page.screenshot(path=shots / f"{path or 'overview'}.png", full_page=True)
         browser.close()
     assert sorted(p.name for p in shots.iterdir()) == [
-        "agents.png", "compare.png", "run-detail.png", "scenarios.png", "what-if.png",
+        "agents.png", "compare.png", "editor.png", "overview.png", "run-detail.png", "runs.png", "scenarios.png",
+        "studies.png", "what-if.png",
     ]  # fmt: skip
     keep = os.environ.get("TWIN_SCREENSHOTS")
     if keep:

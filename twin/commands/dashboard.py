@@ -16,12 +16,12 @@ __all__ = ["dashboard"]
 
 
 def _app() -> Path | None:
-    """The dashboard's app.py: the installed ``dashboard`` package, or the one beside ``twin``
-    in a source checkout."""
+    """The dashboard's server.py (its ``st.App``): the installed ``dashboard`` package, or the
+    one beside ``twin`` in a source checkout."""
     spec = importlib.util.find_spec("dashboard")
     if spec is not None and spec.origin is not None:
-        return Path(spec.origin).parent / "app.py"
-    checkout = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+        return Path(spec.origin).parent / "server.py"
+    checkout = Path(__file__).resolve().parents[2] / "dashboard" / "server.py"
     return checkout if checkout.is_file() else None
 
 
@@ -60,6 +60,10 @@ def dashboard(
         "--server.port", str(port),
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
+        # For users, not developers: no Deploy button or developer menu; errors are shown by
+        # the pages themselves (dashboard.widgets.friendly_error), never as tracebacks.
+        "--client.toolbarMode", "viewer",
+        "--client.showErrorDetails", "none",
     ]  # fmt: skip
     typer.echo(f"dashboard on http://{address}:{port} (runs: {runs})", err=True)
     # Replace this process: the server keeps our PID, so whoever started us can stop it.

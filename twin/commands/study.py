@@ -109,6 +109,13 @@ def compare(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
     plot: Annotated[Path | None, typer.Option(help="Write a PNG of the main KPIs with 95% CI error bars.")] = None,
+    best: Annotated[
+        str | None,
+        typer.Option(
+            help="Rank the runs on this KPI (e.g. throughput): the subset that holds the best with 95% "
+            "confidence over all comparisons, intervals against the best, replications to separate the leaders."
+        ),
+    ] = None,
 ) -> None:
     """KPIs of runs side by side: difference to the first, paired 95% CI, significance (*)."""
     from twin.studies.compare import compare as compare_runs
@@ -120,10 +127,14 @@ def compare(
         table = compare_runs(runs)
     except StoreError as error:
         fail([str(error)])
+    _warn_mixed(runs)
     if plot is not None:
         from twin.measure.plots import plot_comparison
 
         typer.echo(f"plot written to {plot_comparison(table, MAIN_KPIS, plot)}", err=True)
+    if best is not None:
+        _print_ranking(table, runs, best, as_json)
+        return
     if as_json:
         sys.stdout.write(json.dumps(_comparison_json(table), indent=2, allow_nan=False) + "\n")
         return
@@ -143,6 +154,56 @@ def compare(
             cells.append(cell)
         out.add_row(str(kpi), *cells)
     stdout_console().print(out)
+
+
+def _warn_mixed(given: list[Path]) -> None:
+    """A warning on stderr when the runs simulate different scenarios: their differences mix
+    what sets the plants apart with what was changed, and share no random numbers."""
+    from twin.studies.store import find_runs, read_meta
+
+    names = list(dict.fromkeys(str(read_meta(run).get("scenario")) for run in find_runs(given)))
+    if len(names) > 1:
+        typer.echo(
+            f"warning: these runs simulate different scenarios ({', '.join(names)}): a significant difference "
+            "only says the numbers differ, not what a change did",
+            err=True,
+        )
+
+
+def _print_ranking(table: Any, given: list[Path], kpi: str, as_json: bool) -> None:
+    """``--best KPI``: the ranking as a table and a sentence, or with ``--json`` the comparison
+    document with a ``ranking`` key (:meth:`twin.studies.ranking.Ranking.to_json`)."""
+    from twin.measure.labels import format_interval, format_number, kpi_noun
+    from twin.studies.ranking import METHOD, rank_runs
+    from twin.studies.store import find_runs
+
+    runs = table.drop_duplicates("run_id")
+    labels = dict(zip(runs["run_id"], runs["label"], strict=True))
+    paths = {run.name: run for run in find_runs(given)}
+    try:
+        ranking = rank_runs([paths[r] for r in runs["run_id"]], kpi, labels)
+    except ValueError as error:
+        fail([f"--best: {error}"])
+    if as_json:
+        document = {**_comparison_json(table), "ranking": ranking.to_json()}
+        sys.stdout.write(json.dumps(document, indent=2, allow_nan=False) + "\n")
+        return
+    unit = str(table["time_unit"].iloc[0])
+    out = Table(title=f"Ranking on {kpi_label(kpi, unit)}: {METHOD}, {ranking.level:.0%} over all comparisons")
+    for column in ("Rank", "Run", "Mean [95% CI]", "Difference to the best [Bonferroni 95% CI]", "May be the best"):
+        out.add_column(column, justify="right" if column != "Run" else "left")
+    for row in ranking.table.to_dict("records"):
+        difference = (
+            "best"
+            if row["rank"] == 1
+            else f"{format_number(row['diff_to_best'])} {format_interval(row['diff_low'], row['diff_high'])}"
+        )
+        interval = f"{format_number(row['mean'])} {format_interval(row['ci_low'], row['ci_high'])}".strip()
+        subset = "yes" if row["in_subset"] else "no"
+        out.add_row(str(row["rank"]), f"{row['label']}\n{row['run_id']}", interval, difference, subset)
+    console = stdout_console()
+    console.print(out)
+    console.print(ranking.sentence(kpi_noun(kpi)))
 
 
 def _comparison_json(table: Any) -> dict[str, Any]:

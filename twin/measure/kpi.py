@@ -8,8 +8,11 @@ Names (contract, docs/architecture.md): ``throughput`` (jobs completed per time 
 ``lead_time_mean``, ``tardiness_mean`` (0 for jobs without a due date), ``completed``, and per
 station ``stations.<s>.utilization`` (busy), ``.wait_mean`` (time in the buffer), ``.blocked``,
 ``.starved`` (idle: nothing to work on or no operator free), ``.down``, ``.oee``
-(availability x performance x quality). Extensions: ``scrapped`` and per station ``.setup``,
-``.off_shift`` and ``.maintenance``, so that the state fractions of a station sum to 1.
+(availability x performance x quality). Extensions: ``scrapped``, per station ``.setup``,
+``.off_shift`` and ``.maintenance`` (so that the state fractions of a station sum to 1), and
+OEE's three factors ``.availability`` (planned time not lost to breakdowns or setups),
+``.performance`` (ideal work over the time left: starving, blocking and slow cycles lower it)
+and ``.quality`` (good share of the output: scrapped and reworked jobs are not good).
 
 Features add theirs where a scenario declares them: ``reworked`` (jobs sent back for rework
 in the window), ``energy`` and ``energy_per_job`` and per station ``.energy``
@@ -17,11 +20,16 @@ in the window), ``energy`` and ``energy_per_job`` and per station ``.energy``
 the window), and ``transport.utilization``, ``.empty_share``, ``.wait_mean``
 (:mod:`twin.measure.vehicles`). A component consumed by assembly leaves the plant (WIP) at
 its ASSEMBLED record; only EXIT counts as completed.
+
+Every KPI also knows which way is good (:func:`kpi_direction`: more throughput is better,
+more lead time worse) and the range it lies in (:func:`kpi_bounds`), for verdicts and for
+confidence intervals that respect the range.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Literal
 
 import numpy as np
 
@@ -32,8 +40,12 @@ from twin.sim.log import EventLog, JobEvent, MachineState
 
 __all__ = [
     "MAIN_KPIS",
+    "OEE_PARTS",
     "STATE_KPIS",
+    "Direction",
     "compute_kpis",
+    "kpi_bounds",
+    "kpi_direction",
     "kpi_names",
     "state_time",
     "step_average",
@@ -59,6 +71,41 @@ _LEAVE = (JobEvent.EXIT, JobEvent.SCRAP, JobEvent.ASSEMBLED)
 MAIN_KPIS = ("throughput", "wip_mean", "lead_time_mean", "tardiness_mean")
 """The plant-level KPIs a summary shows first (sweep tables, comparison plots, dashboard)."""
 
+OEE_PARTS = ("availability", "performance", "quality")
+"""The per-station factors whose product is ``oee``."""
+
+Direction = Literal["up", "down"]
+"""Which way a KPI is better: ``up`` (more is better) or ``down`` (less is better)."""
+
+_UP = {"throughput", "completed", "utilization", "oee", *OEE_PARTS}
+_DOWN = {
+    *("wip_mean", "lead_time_mean", "tardiness_mean", "scrapped", "reworked", "energy", "energy_per_job"),
+    *("wait_mean", "blocked", "starved", "down", "setup", "transport.empty_share", "transport.wait_mean"),
+}
+_SHARES = {
+    *("utilization", "blocked", "starved", "down", "setup", "off_shift", "maintenance", "oee", *OEE_PARTS),
+    *("transport.utilization", "transport.empty_share"),
+}
+
+
+def kpi_direction(name: str) -> Direction | None:
+    """Whether more of the KPI ``name`` is good (``up``), bad (``down``), or neither (None:
+    off-shift and maintenance time are planned, not losses; jobs per batch and vehicle
+    utilisation depend on the design; unknown names)."""
+    kpi = name.rpartition(".")[2] if name.startswith("stations.") else name
+    if kpi in _UP:
+        return "up"
+    if kpi in _DOWN:
+        return "down"
+    return None
+
+
+def kpi_bounds(name: str) -> tuple[float, float | None]:
+    """The range the KPI ``name`` lies in: ``(0, 1)`` for shares of time and OEE factors,
+    ``(0, None)`` (never negative) for every other KPI."""
+    kpi = name.rpartition(".")[2] if name.startswith("stations.") else name
+    return (0.0, 1.0) if kpi in _SHARES else (0.0, None)
+
 
 def kpi_names(scenario: Scenario) -> list[str]:
     """Every KPI a run of ``scenario`` reports, in table order."""
@@ -72,6 +119,7 @@ def kpi_names(scenario: Scenario) -> list[str]:
         names += TRANSPORT_KPIS
     for name, station in scenario.stations.items():
         kpis = ["utilization", "wait_mean", "blocked", "starved", "down", "oee", "setup", "off_shift", "maintenance"]
+        kpis += list(OEE_PARTS)
         kpis += ["batch_mean"] if station.batch is not None else []
         kpis += ["energy"] if station.energy is not None else []
         names += [f"stations.{name}.{kpi}" for kpi in kpis]
@@ -266,8 +314,13 @@ def compute_kpis(log: EventLog, scenario: Scenario, start: float, end: float) ->
         kpis[f"stations.{name}.wait_mean"] = float(waits[s])
         # Planned time excludes what is planned not to produce: off shift and maintenance.
         planned = capacity - per_station[s][MachineState.OFF_SHIFT] - per_station[s][MachineState.MAINTENANCE]
+        running = planned - per_station[s][MachineState.DOWN] - per_station[s][MachineState.SETUP]
         quality = (done[s] - scrapped[s] - reworked[s]) / done[s] if done[s] else 1.0
         kpis[f"stations.{name}.oee"] = float(ideal_work[s] * quality / planned) if planned > 0 else float("nan")
+        # OEE = availability x performance x quality: running / planned x ideal / running x good share.
+        kpis[f"stations.{name}.availability"] = float(running / planned) if planned > 0 else float("nan")
+        kpis[f"stations.{name}.performance"] = float(ideal_work[s] / running) if running > 0 else float("nan")
+        kpis[f"stations.{name}.quality"] = float(quality)
         if s in batches:
             kpis[f"stations.{name}.batch_mean"] = batches[s]
         if name in energy:

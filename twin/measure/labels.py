@@ -16,6 +16,8 @@ __all__ = [
     "format_number",
     "json_number",
     "kpi_label",
+    "kpi_noun",
+    "kpi_unit",
 ]
 
 STATE_COLORS = {
@@ -55,6 +57,9 @@ _STATION = {
     "maintenance": "maintenance share",
     "batch_mean": "jobs per batch",
     "energy": "energy (kWh/{u})",
+    "availability": "OEE availability",
+    "performance": "OEE performance",
+    "quality": "OEE quality",
 }
 
 
@@ -66,6 +71,36 @@ def kpi_label(name: str, time_unit: str) -> str:
     if prefix.startswith("stations.") and kpi in _STATION:
         return f"{prefix.removeprefix('stations.')}: {_STATION[kpi].format(u=time_unit)}"
     return name
+
+
+_NOUNS = {
+    "throughput": "throughput",
+    "completed": "jobs completed",
+    "wip_mean": "work in process",
+    "lead_time_mean": "lead time",
+    "tardiness_mean": "tardiness",
+    "scrapped": "scrap",
+}
+
+
+def kpi_noun(name: str) -> str:
+    """A KPI as a noun in a sentence, without its unit: ``lead time``, ``cut's OEE``."""
+    if name in _NOUNS:
+        return _NOUNS[name]
+    label = kpi_label(name, "")
+    if label == name:
+        return name
+    station, _, what = label.partition(": ")
+    return f"{station}'s {what.replace(' ()', '')}"
+
+
+def kpi_unit(name: str, time_unit: str) -> str:
+    """The unit of a KPI (``jobs/min``, ``min``, ``jobs``), empty for shares and OEE."""
+    label = kpi_label(name, time_unit)
+    if label.endswith(")") and "(" in label:
+        unit = label[label.rindex("(") + 1 : -1]
+        return "" if unit == "busy share" else unit
+    return ""
 
 
 def finite(value: float | None) -> TypeGuard[float]:

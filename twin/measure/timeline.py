@@ -15,11 +15,15 @@ import numpy as np
 import pandas as pd
 
 from twin.measure.kpi import STATE_KPIS, step_average
+from twin.scenario import Scenario
 
 __all__ = [
+    "PERIOD_MINUTES",
     "buffer_levels",
     "lead_times",
     "operations",
+    "output_per_period",
+    "period_edges",
     "state_intervals",
     "state_shares",
     "wip_levels",
@@ -129,3 +133,50 @@ def state_shares(means: Mapping[str, float], stations: Sequence[str]) -> pd.Data
             value = means.get(f"stations.{station}.{kpi}", 0.0)
             rows.append({"station": station, "state": state.label, "share": 0.0 if value != value else float(value)})
     return pd.DataFrame(rows, columns=["station", "state", "share"])
+
+
+PERIOD_MINUTES = {"shift": 480.0, "day": 1440.0}
+"""Length of the output periods in minutes when the scenario has no shift calendar: three
+8-hour shifts a day."""
+
+_MINUTES_PER_UNIT = {
+    "s": 1 / 60, "sec": 1 / 60, "second": 1 / 60, "seconds": 1 / 60,
+    "min": 1.0, "minute": 1.0, "minutes": 1.0,
+    "h": 60.0, "hr": 60.0, "hour": 60.0, "hours": 60.0,
+    "d": 1440.0, "day": 1440.0, "days": 1440.0,
+}  # fmt: skip
+
+
+def period_edges(scenario: Scenario, end: float, period: str) -> np.ndarray | None:
+    """Edges of the shifts or days (``period``) over ``[0, end]`` in the scenario's time unit,
+    or None when its unit is not a known unit of time (``time units``).
+
+    Shifts are those of the scenario's first operator pool with a shift calendar, repeated
+    every calendar period; without one, 8-hour shifts from time 0 (:data:`PERIOD_MINUTES`).
+
+    Raises:
+        ValueError: ``period`` is neither ``shift`` nor ``day``.
+    """
+    if period not in PERIOD_MINUTES:
+        raise ValueError(f"period must be shift or day (got {period})")
+    if period == "shift":
+        calendar = next((pool.shifts for pool in scenario.operators.values() if pool.shifts is not None), None)
+        if calendar is not None:
+            starts = sorted({0.0, *(s.start for s in calendar.shifts), *(s.end for s in calendar.shifts)})
+            starts = [t for t in starts if t < calendar.period]
+            cycles = int(np.ceil(end / calendar.period))
+            edges = [c * calendar.period + t for c in range(cycles) for t in starts]
+            return np.array([t for t in edges if t < end] + [end])
+    minutes = _MINUTES_PER_UNIT.get(scenario.time_unit.strip().lower())
+    if minutes is None:
+        return None
+    length = PERIOD_MINUTES[period] / minutes
+    return np.append(np.arange(0.0, end, length), end)
+
+
+def output_per_period(events: pd.DataFrame, edges: np.ndarray) -> pd.DataFrame:
+    """Jobs completed (EXIT records) in each interval ``[edges[i], edges[i+1])`` of one
+    replication: ``start``, ``end``, ``completed``."""
+    exits = events.loc[events["event"] == "EXIT", "time"].to_numpy(float)
+    counts, _ = np.histogram(exits, bins=edges)
+    return pd.DataFrame({"start": edges[:-1], "end": edges[1:], "completed": counts.astype(int)})

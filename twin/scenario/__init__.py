@@ -14,9 +14,9 @@ This package is the bottom layer of the library: it imports nothing from the mod
 measurements or the studies (docs/architecture.md).
 """
 
-from twin.scenario.flows import load_warnings
+from twin.scenario.flows import load_warnings, offered_loads
 from twin.scenario.loading import json_schema, load_scenario, parse_scenario, problems_from, scenario_to_yaml
-from twin.scenario.paths import apply_overrides, get_path, parse_override, split_path
+from twin.scenario.paths import apply_overrides, changes_between, get_path, parse_override, split_path
 from twin.scenario.schema import (
     Batch,
     Design,
@@ -60,11 +60,13 @@ __all__ = [
     "Transport",
     "Vehicles",
     "apply_overrides",
+    "changes_between",
     "get_path",
     "hours_per_time_unit",
     "json_schema",
     "load_scenario",
     "load_warnings",
+    "offered_loads",
     "parse_override",
     "parse_scenario",
     "problems_from",

@@ -37,6 +37,7 @@ from pydantic import (
 
 __all__ = [
     "DISTRIBUTION_NAMES",
+    "DISTRIBUTION_PARAMETERS",
     "TIME_PARAMETERS",
     "Constant",
     "Distribution",
@@ -310,6 +311,15 @@ DISTRIBUTION_NAMES = frozenset(
     get_args(cls.model_fields["dist"].annotation)[0] for cls in get_args(get_args(_Specs)[0])
 )
 """The ``dist`` names a scenario may use."""
+
+DISTRIBUTION_PARAMETERS = {
+    get_args(cls.model_fields["dist"].annotation)[0]: tuple(
+        field.alias or name for name, field in cls.model_fields.items() if name != "dist"
+    )
+    for cls in get_args(get_args(_Specs)[0])
+}
+"""The parameters of each distribution, as scenario files name them, in declaration order
+(``{"normal": ("mean", "sd"), ...}``)."""
 
 TIME_PARAMETERS = ("value", "mean", "sd", "low", "mode", "high", "scale", "values")
 """Parameters of a distribution that are times (scaled with it); ``shape`` and ``weights`` are not."""

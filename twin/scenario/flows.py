@@ -17,7 +17,7 @@ import numpy as np
 from twin.scenario.schema import Scenario
 from twin.scenario.transport import shortest_paths
 
-__all__ = ["load_warnings", "moves", "processing_steps", "rework_step", "step_flows"]
+__all__ = ["load_warnings", "moves", "offered_loads", "processing_steps", "rework_step", "step_flows"]
 
 
 def processing_steps(s: Scenario, station: str) -> Iterator[tuple[str, int]]:
@@ -84,17 +84,19 @@ def _open_rates(s: Scenario) -> dict[str, float]:
     }
 
 
-def load_warnings(scenario: Scenario) -> list[str]:
-    """Legal but suspicious settings: stations whose offered load reaches their capacity, a
-    vehicle fleet too small for its loaded trips, components supplied at another rate than
-    their assembly consumes them."""
+def offered_loads(scenario: Scenario) -> dict[str, float]:
+    """Each station's offered load: the work its open arrival streams bring per time unit
+    (arrival rate x visits x mean process time, rework visits included) over its capacity
+    (machines x availability ``ttf / (ttf + ttr)`` x maintenance, x the batch size of a batch
+    station); 1.0 or more is a queue that grows without bound. Released orders and static jobs
+    bring no steady load and count 0."""
     rates = _open_rates(scenario)
     demand: dict[str, float] = dict.fromkeys(scenario.stations, 0.0)
     for pname, rate in rates.items():
         visits, _ = step_flows(scenario, pname)
         for step, op in enumerate(scenario.products[pname].route):
             demand[op.station] += rate * visits[step] * scenario.process_time(pname, step).mean
-    warnings = []
+    loads = {}
     for sname, work in demand.items():
         station = scenario.stations[sname]
         availability = 1.0
@@ -107,9 +109,20 @@ def load_warnings(scenario: Scenario) -> list[str]:
         elif upkeep is not None:
             availability *= upkeep.every / (upkeep.every + upkeep.duration.mean)
         per_cycle = station.batch.size if station.batch is not None else 1
-        load = work / (station.machines * availability * per_cycle) if availability > 0 else math.inf
-        if load >= 1.0:
-            warnings.append(f"stations.{sname}: offered load is {load:.0%} of capacity; its queue grows without bound")
+        loads[sname] = work / (station.machines * availability * per_cycle) if availability > 0 else math.inf
+    return loads
+
+
+def load_warnings(scenario: Scenario) -> list[str]:
+    """Legal but suspicious settings: stations whose offered load reaches their capacity
+    (:func:`offered_loads`), a vehicle fleet too small for its loaded trips, components
+    supplied at another rate than their assembly consumes them."""
+    rates = _open_rates(scenario)
+    warnings = [
+        f"stations.{sname}: offered load is {load:.0%} of capacity; its queue grows without bound"
+        for sname, load in offered_loads(scenario).items()
+        if load >= 1.0
+    ]
     warnings += _fleet_warnings(scenario, rates)
     warnings += _supply_warnings(scenario, rates)
     return warnings

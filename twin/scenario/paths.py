@@ -14,7 +14,7 @@ import yaml
 from twin.errors import Problem, ScenarioError, show
 from twin.scenario.yaml_safe import YamlError, safe_load_text
 
-__all__ = ["apply_overrides", "get_path", "parse_override", "split_path"]
+__all__ = ["apply_overrides", "changes_between", "get_path", "parse_override", "split_path"]
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -81,3 +81,24 @@ def apply_overrides(data: Mapping[str, Any], overrides: Iterable[tuple[str, Any]
     if problems:
         raise ScenarioError(problems)
     return result
+
+
+def changes_between(base: Mapping[str, Any], changed: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The overrides that turn plain scenario data ``base`` into ``changed``:
+    ``apply_overrides(base, changes_between(base, changed).items())`` equals ``changed``.
+
+    Mappings are compared key by key; a distribution (a mapping with a ``dist`` key), a list
+    and any other value is replaced whole; a key that ``changed`` drops is set to None (which
+    the scenario language reads as absent).
+    """
+    changes: dict[str, Any] = {}
+    for key in [*base, *(k for k in changed if k not in base)]:
+        path = f"{prefix}{key}"
+        old, new = base.get(key), changed.get(key)
+        if old == new:
+            continue
+        if isinstance(old, Mapping) and isinstance(new, Mapping) and "dist" not in old and "dist" not in new:
+            changes |= changes_between(old, new, f"{path}.")
+        else:
+            changes[path] = new
+    return changes

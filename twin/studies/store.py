@@ -45,11 +45,15 @@ __all__ = [
     "StoreError",
     "atomic_file",
     "atomic_folder",
+    "delete_folder",
     "find_evaluations",
+    "find_run_of",
     "find_runs",
+    "find_studies",
     "find_sweeps",
     "is_run",
     "list_runs",
+    "list_studies",
     "load_kpis",
     "load_results",
     "load_schedules",
@@ -57,10 +61,14 @@ __all__ = [
     "package_versions",
     "read_evaluation",
     "read_meta",
+    "read_study_summary",
     "read_sweep",
+    "rename_run",
+    "tag_run",
     "write_evaluation",
     "write_json_atomic",
     "write_run",
+    "write_scenario_file",
     "write_study_summary",
     "write_sweep",
 ]
@@ -76,6 +84,9 @@ META_COLUMNS = {
     "point": "BIGINT",
     "name": "VARCHAR",
     "time_unit": "VARCHAR",
+    "study_id": "VARCHAR",
+    "design_index": "BIGINT",
+    "tags": "VARCHAR[]",
 }
 """Fields of meta.json that :func:`list_runs` returns, with their DuckDB types."""
 
@@ -245,6 +256,21 @@ def find_runs(paths: Sequence[str | Path]) -> list[Path]:
     return runs
 
 
+def find_run_of(root: str | Path, scenario_yaml: str, seed: int, replications: int) -> Path | None:
+    """The newest run of the store ``root`` (not a sweep point or design run) that simulated
+    exactly ``scenario_yaml`` (a run's stored ``scenario.yaml`` text) with ``seed`` and
+    ``replications``, or None."""
+    root = Path(root)
+    if not root.is_dir():
+        return None
+    for run in sorted((p for p in root.iterdir() if is_run(p)), key=lambda p: p.name, reverse=True):
+        meta = read_meta(run)
+        same = meta.get("seed") == seed and meta.get("replications") == replications
+        if same and (run / "scenario.yaml").read_text(encoding="utf-8") == scenario_yaml:
+            return run
+    return None
+
+
 def list_runs(root: str | Path) -> pd.DataFrame:
     """One row per complete run under ``root`` (sweep points included), from their meta.json
     files in one DuckDB query: the :data:`META_COLUMNS` plus ``path``."""
@@ -392,3 +418,167 @@ def load_schedules(folder: Path, instance: str, seed: int | None = None) -> pd.D
     if seed is not None:
         filters.append(("seed", "==", seed))
     return pd.read_parquet(folder / "schedules.parquet", filters=filters)
+
+
+# What people change afterwards: names, tags, deletions, scenario files
+
+
+def _update_meta(run: Path, changes: Mapping[str, Any]) -> dict[str, Any]:
+    if not is_run(run):
+        raise StoreError(f"{run}: no such run")
+    meta = {**read_meta(run), **changes}
+    write_json_atomic(run / "meta.json", meta)
+    return meta
+
+
+def rename_run(run: Path, name: str) -> dict[str, Any]:
+    """Give a run a name for people (``meta.json`` ``name``; empty text removes it); the
+    updated meta. The file is replaced in one rename.
+
+    Raises:
+        StoreError: ``run`` is not a complete run.
+    """
+    meta = _update_meta(run, {"name": name.strip()})
+    if not meta["name"]:
+        del meta["name"]
+        write_json_atomic(run / "meta.json", meta)
+    return meta
+
+
+def tag_run(run: Path, tags: Iterable[str]) -> dict[str, Any]:
+    """Set a run's tags (``meta.json`` ``tags``: a sorted list of distinct, trimmed,
+    non-empty texts); the updated meta.
+
+    Raises:
+        StoreError: ``run`` is not a complete run.
+    """
+    return _update_meta(run, {"tags": sorted({t.strip() for t in tags if t.strip()})})
+
+
+TRASH = ".trash"
+"""Hidden folder of a run store that deletions pass through."""
+
+
+def delete_folder(root: Path, folder: Path) -> None:
+    """Delete a run, sweep, design study or evaluation ``folder`` of the store ``root`` at
+    once: it is first renamed into the store's hidden ``.trash`` folder (one step: readers
+    see it whole or not at all), then removed. What a crash leaves in ``.trash`` is removed
+    by the next deletion.
+
+    Raises:
+        StoreError: ``folder`` is not a direct child of ``root`` or of ``root/evaluations``,
+            or is not a run, sweep, study or evaluation.
+    """
+    root, folder = Path(root).resolve(), Path(folder).resolve()
+    if folder.parent not in (root, root / EVALUATIONS) or folder.name.startswith("."):
+        raise StoreError(f"{folder}: not a folder of the run store {root}")
+    known = (folder / "meta.json", folder / SWEEP_FILE, folder / STUDY_FILE, folder / "evaluation.json")
+    if not (any(p.is_file() for p in known) or _is_study(folder)):
+        raise StoreError(f"{folder}: not a run, sweep, study or evaluation")
+    trash = root / TRASH
+    trash.mkdir(exist_ok=True)
+    for left in trash.iterdir():
+        shutil.rmtree(left, ignore_errors=True)
+    target = trash / f"{folder.name}-{uuid.uuid4().hex[:8]}"
+    os.replace(folder, target)
+    shutil.rmtree(target, ignore_errors=True)
+
+
+def _is_study(folder: Path) -> bool:
+    """Whether ``folder`` holds design runs (a study interrupted before its optimize.json)."""
+    return any(folder.glob("*/meta.json")) and not (folder / "meta.json").is_file()
+
+
+def read_study_summary(folder: Path) -> dict[str, Any] | None:
+    """A design study's ``optimize.json``, or None while the study has none (interrupted)."""
+    path = folder / STUDY_FILE
+    return _read_json(path) if path.is_file() else None
+
+
+def find_studies(root: Path) -> list[Path]:
+    """Every design study folder directly under the store ``root`` (one with design runs,
+    finished or not)."""
+    if not root.is_dir():
+        return []
+    return sorted(
+        path
+        for path in root.iterdir()
+        if path.is_dir()
+        and not path.name.startswith(".")
+        and path.name != EVALUATIONS
+        and not (path / SWEEP_FILE).is_file()
+        and ((path / STUDY_FILE).is_file() or _is_study(path))
+    )
+
+
+def list_studies(root: str | Path) -> pd.DataFrame:
+    """Sweeps and design studies of the store ``root``, newest first: ``study_id``, ``kind``
+    (``sweep`` or ``design``), ``scenario``, ``varied`` (the paths it varies), ``points``
+    (runs finished), ``planned`` (runs planned; None when open-ended), ``status``, ``method``
+    (a design study's search), ``created``, ``path``."""
+    import pandas as pd
+
+    root = Path(root)
+    rows = []
+    for folder in find_sweeps(root) if root.is_dir() else []:
+        try:
+            plan = read_sweep(folder)
+        except (OSError, ValueError):  # a damaged sweep.json: listed, never a crash
+            plan = {}
+        points = plan.get("points", [])
+        rows.append(
+            {
+                "study_id": folder.name,
+                "kind": "sweep",
+                "scenario": plan.get("scenario", ""),
+                "varied": list(plan.get("vary", {})),
+                "points": sum(is_run(folder / p.get("run_id", "")) for p in points),
+                "planned": len(points),
+                "status": plan.get("status", "damaged"),
+                "method": "factorial" if not plan.get("zip") else "zipped",
+                "created": plan.get("created", ""),
+                "path": str(folder),
+            }
+        )
+    for folder in find_studies(root):
+        runs = sorted(p.parent for p in folder.glob("*/meta.json") if is_run(p.parent))
+        summary = read_study_summary(folder)
+        first = read_meta(runs[0]) if runs else {}
+        rows.append(
+            {
+                "study_id": folder.name,
+                "kind": "design",
+                "scenario": first.get("scenario", ""),
+                "varied": list(first.get("overrides", {})),
+                "points": len(runs),
+                "planned": None,
+                "status": "complete" if summary is not None else "interrupted",
+                "method": (summary or {}).get("method") or first.get("method", ""),
+                "created": first.get("created", ""),
+                "path": str(folder),
+            }
+        )
+    columns = ["study_id", "kind", "scenario", "varied", "points", "planned", "status", "method", "created", "path"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values("created", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def write_scenario_file(path: Path, text: str, overwrite: bool = False) -> Path:
+    """Write a scenario file ``path`` (YAML ``text``) in one step.
+
+    Raises:
+        FileExistsError: ``path`` exists and ``overwrite`` is not set.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists")
+    temporary = path.with_name(f".{path.name}.partial")
+    temporary.write_text(text, encoding="utf-8")
+    if overwrite:
+        os.replace(temporary, path)
+        return path
+    try:
+        os.link(temporary, path)  # fails if the file appeared meanwhile: never a silent overwrite
+    finally:
+        temporary.unlink()
+    return path

@@ -1,8 +1,11 @@
 """What-if runs: a scenario with a few changes, simulated and stored as a named run.
 
-The dashboard's What-if page collects changes (machines, buffers, dispatching rules, demand)
-as scenario overrides, so a stored what-if run records exactly what it changed in its
-``meta.json`` (``overrides``), like ``twin run --set``; its ``name`` is the label people gave it.
+The dashboard's scenario editor collects changes (any station's or product's settings,
+operators, shifts, demand) as scenario overrides, so a stored what-if run records exactly
+what it changed in its ``meta.json`` (``overrides``), like ``twin run --set``; its ``name`` is
+the label people gave it. :func:`run_against_base` runs a changed scenario and its base with
+the same seed and replications (common random numbers, so the comparison is paired), reusing
+a stored run of the base when there is one.
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from twin.measure.experiment import simulate
-from twin.scenario import Scenario, apply_overrides, parse_scenario
+from twin.scenario import Scenario, apply_overrides, changes_between, parse_scenario, scenario_to_yaml
 from twin.scenario.distributions import scale_distribution
-from twin.studies.store import write_run
+from twin.studies.store import find_run_of, write_run
 
-__all__ = ["run_whatif", "whatif_overrides"]
+__all__ = ["run_against_base", "run_whatif", "whatif_overrides"]
 
 
 def whatif_overrides(
@@ -81,3 +84,30 @@ def run_whatif(
     result = simulate(changed, replications, seed, keep_events=True, progress=progress)
     wall = time.perf_counter() - started
     return write_run(result, root, overrides=dict(overrides), events=True, wall_time_s=wall, extra_meta={"name": name})
+
+
+def run_against_base(
+    base: Scenario,
+    changed: Scenario,
+    root: str | Path,
+    name: str,
+    replications: int | None = None,
+    seed: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[Path, Path]:
+    """Store ``changed`` as a what-if run of ``base`` named ``name`` (its overrides: what
+    differs from ``base``) and return ``(base run, changed run)``. The base run is a stored
+    run of exactly ``base`` with this seed and these replications when the store has one,
+    else it is simulated and stored too (named ``<base name> (base)``).
+
+    Raises:
+        ScenarioError: the changes make an invalid scenario (nothing is run or written).
+    """
+    count = replications or base.replications
+    chosen = base.seed if seed is None else seed
+    overrides = changes_between(base.to_dict(), changed.to_dict())
+    parse_scenario(apply_overrides(base.to_dict(), overrides.items()))  # refuse before simulating anything
+    reference = find_run_of(root, scenario_to_yaml(base), chosen, count)
+    if reference is None:
+        reference = run_whatif(base, {}, root, f"{base.name} (base)", count, chosen, progress)
+    return reference, run_whatif(base, overrides, root, name, count, chosen, progress)
