@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first, pinned: resolved later, as a dependency of stable-baselines3, pip could pick a CUDA build.
 	$(BIN)/python -m pip install --quiet -c constraints.txt torch
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,dask,rl,solver,design,dashboard]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,dask,rl,solver,design,dashboard,mirror,service]"
 	touch $(STAMP)
 
 ## setup: create .venv with the pinned versions of everything
