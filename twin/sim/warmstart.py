@@ -217,7 +217,8 @@ def _down(plant: Plant, machine: Machine, status: MachineStatus | None, now: flo
 
 def snapshot(plant: Plant) -> PlantState:
     """The state of ``plant`` now: jobs in buffers, on machines (processing time spent so
-    far) and at the entrance, each machine's state and since when (from its log).
+    far) and at the entrance, each machine's state, since when, and its age and processing
+    time since its last repair (from its log).
 
     Raises:
         ValueError: a feature whose state a plant state does not hold holds jobs now (kit
@@ -225,7 +226,7 @@ def snapshot(plant: Plant) -> PlantState:
     """
     now = plant.env.now
     ids = plant.warm_ids
-    since = _state_since(plant)
+    history = _machine_history(plant)
     jobs: list[JobState] = []
     machines: list[MachineStatus] = []
     products = list(plant.scenario.products)
@@ -249,12 +250,15 @@ def snapshot(plant: Plant) -> PlantState:
         jobs += [entry(job, "buffer", job.step, station.name, None, 0.0) for job in station.queue]
         for machine in station.machines:
             state = _STATE_NAMES[machine.state]
+            since, renewed, worked = history[machine.gid]
             machines.append(
                 MachineStatus(
                     station=station.name,
                     machine=str(machine.index),
                     state=state,
-                    since=since[machine.gid],
+                    since=since,
+                    age=now - renewed,
+                    worked=worked,
                 )
             )
             job = machine.job
@@ -270,11 +274,25 @@ def snapshot(plant: Plant) -> PlantState:
     return PlantState(time=now, jobs=jobs, machines=machines)
 
 
-def _state_since(plant: Plant) -> list[float]:
-    """When each machine (by plant-wide number) entered its current state."""
+def _machine_history(plant: Plant) -> list[tuple[float, float, float]]:
+    """Per machine (plant-wide number): when it entered its current state, when it was last
+    renewed (its last repair or maintenance ended, or the start), and the processing time
+    since then, from the state records of its log."""
     columns = plant.log.columns()
     count = sum(len(station.machines) for station in plant.stations.values())
     since = [plant.start] * count
-    for machine, time in zip(columns["state_machine"].tolist(), columns["state_time"].tolist(), strict=True):
-        since[machine] = time
-    return since
+    renewed = [plant.start] * count
+    worked = [0.0] * count
+    state = [-1] * count
+    busy, out = int(MachineState.BUSY), (int(MachineState.DOWN), int(MachineState.MAINTENANCE))
+    records = zip(
+        columns["state_machine"].tolist(), columns["state_time"].tolist(), columns["state_code"].tolist(), strict=True
+    )
+    for machine, time, code in records:
+        if state[machine] == busy:
+            worked[machine] += time - since[machine]
+        if state[machine] in out and code not in out:
+            renewed[machine], worked[machine] = time, 0.0
+        since[machine], state[machine] = time, code
+    now = plant.env.now
+    return [(since[m], renewed[m], worked[m] + (now - since[m] if state[m] == busy else 0.0)) for m in range(count)]
