@@ -86,7 +86,7 @@ def forecast(
     if problems:
         fail(problems)
     try:
-        plant_state = load_state(state_file, scenario)
+        plant_state = load_state(state_file)
         document = run_forecast(
             scenario,
             plant_state,
