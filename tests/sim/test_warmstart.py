@@ -10,6 +10,7 @@ from scipy import stats
 
 from tests.helpers import scenario
 from twin.measure.kpi import compute_kpis
+from twin.scenario import Scenario
 from twin.scenario.distributions import Gamma, LogNormal, Weibull
 from twin.scenario.residuals import residual
 from twin.scenario.state import PlantState
@@ -28,6 +29,17 @@ DETERMINISTIC = scenario(
     horizon=300,
 )
 
+BLOCKING = scenario(
+    {
+        "a": {"machines": 2, "process_time": 1.0},
+        "b": {"buffer": 0, "process_time": 1.3},
+        "c": {"machines": 2, "buffer": 0, "process_time": 2.9},
+        "d": {"buffer": 0, "process_time": 1.1},
+    },
+    {"p": {"release": [{"at": 0, "quantity": 300}], "route": ["a", "b", "c", "d"]}},
+    horizon=250,
+)
+
 MEMORYLESS = scenario(
     {
         "a": {"buffer": 3, "process_time": {"dist": "exponential", "mean": 0.8}},
@@ -44,18 +56,21 @@ def _split(s: object, at: float, seed: int = 0, replication: int = 0) -> tuple[P
     return first, first.snapshot()
 
 
-def test_a_split_deterministic_run_has_the_statistics_of_the_unsplit_one() -> None:
+@pytest.mark.parametrize("line", [DETERMINISTIC, BLOCKING], ids=["breakdowns", "blocking"])
+def test_a_split_deterministic_run_has_the_statistics_of_the_unsplit_one(line: Scenario) -> None:
     """Constant times and a release list: restarting from the snapshot at T reproduces the
-    unsplit run's KPIs over [T, end] exactly (waits excepted: a buffered job's counts from T)."""
-    full = Plant(DETERMINISTIC)
+    unsplit run's KPIs over [T, end] exactly (waits excepted: a buffered job's counts from T),
+    with busy-time breakdowns, and with machines blocked in chains (buffers of 0)."""
+    full = Plant(line)
     end = full.run()
     for at in (57.3, 120.0, 201.5):
-        _, state = _split(DETERMINISTIC, at)
+        _, state = _split(line, at)
         assert state.jobs and any(job.elapsed > 0 for job in state.jobs)
-        rest = Plant(DETERMINISTIC.model_copy(update={"horizon": end - at}), state=state)
+        assert line is DETERMINISTIC or any(m.state == "blocked" for m in state.machines)
+        rest = Plant(line.model_copy(update={"horizon": end - at}), state=state)
         assert rest.run() == pytest.approx(end)
-        expected = compute_kpis(full.log, DETERMINISTIC, at, end)
-        got = compute_kpis(rest.log, DETERMINISTIC, at, end)
+        expected = compute_kpis(full.log, line, at, end)
+        got = compute_kpis(rest.log, line, at, end)
         for name in KPIS:
             assert got[name] == pytest.approx(expected[name], rel=1e-9), (at, name)
 
