@@ -14,7 +14,7 @@ from twin.scenario import Scenario
 from twin.scenario.distributions import Gamma, LogNormal, Weibull
 from twin.scenario.residuals import residual
 from twin.scenario.state import PlantState
-from twin.sim.log import JobEvent
+from twin.sim.log import JobEvent, MachineState
 from twin.sim.plant import Plant
 
 KPIS = ("completed", "throughput", "wip_mean", "lead_time_mean", "tardiness_mean", "stations.a.utilization")
@@ -173,3 +173,32 @@ def test_a_state_the_scenario_cannot_start_from_is_refused() -> None:
     )
     with pytest.raises(ValueError, match=r"stations\.a\.batch: warm start does not support a batch station"):
         Plant(s, state=PlantState(time=5.0))
+
+
+def test_an_aged_machine_fails_after_the_rest_of_its_time_to_failure_and_a_setup_resumes() -> None:
+    s = scenario(
+        {
+            "a": {"process_time": 3.0, "failures": {"ttf": 100.0, "ttr": 5.0, "basis": "calendar"}},
+            "b": {"process_time": 1.0, "setup": {"default": 2.0}},
+        },
+        {"p": {"release": [{"at": 0}], "route": ["a", "b"]}},
+        horizon=60,
+    )
+    state = PlantState.model_validate(
+        {
+            "time": 50.0,
+            "jobs": [{"id": "x", "product": "p", "step": 1, "where": "machine", "station": "b", "machine": "0"}],
+            "machines": [
+                {"station": "a", "machine": "0", "state": "idle", "since": 20.0, "age": 70.0},
+                {"station": "b", "machine": "0", "state": "setup", "since": 49.5},
+            ],
+        }
+    )
+    plant = Plant(s, state=state)
+    plant.run()
+    columns = plant.log.columns()
+    down = columns["state_time"][(columns["state_code"] == MachineState.DOWN)]
+    assert down.tolist() == pytest.approx([80.0])  # 100 to failure, 70 of them gone
+    starts = columns["job_time"][columns["job_kind"] == JobEvent.START]
+    finish = columns["job_time"][columns["job_kind"] == JobEvent.FINISH]
+    assert (starts.max(), finish.tolist()) == (pytest.approx(51.5), pytest.approx([52.5]))  # 1.5 of setup left
