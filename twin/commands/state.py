@@ -17,6 +17,9 @@ from twin.measure.labels import format_interval, format_number, kpi_label
 
 __all__ = ["forecast", "state"]
 
+_JOBS_SHOWN = 30
+"""Jobs listed in the table of `twin forecast` (--json has them all)."""
+
 
 def state(
     log: Annotated[Path, typer.Argument(help="Event log: CSV with a header, or Parquet.", show_default=False)],
@@ -132,7 +135,7 @@ def _print_forecast(document: dict[str, Any], name: str, unit: str) -> None:
     jobs = Table(title=f"jobs in the state ({len(document['jobs'])}): completion time quantiles")
     for column in ("job", "due", "P10", "P50", "P90", "P(done)", "P(late)"):
         jobs.add_column(column, justify="left" if column == "job" else "right")
-    for job in document["jobs"]:
+    for job in document["jobs"][:_JOBS_SHOWN]:
         jobs.add_row(
             job["id"],
             format_number(job["due"]),
@@ -141,3 +144,5 @@ def _print_forecast(document: dict[str, Any], name: str, unit: str) -> None:
             f"{job['p_late']:.0%}",
         )
     console.print(jobs)
+    if len(document["jobs"]) > _JOBS_SHOWN:
+        console.print(f"... and {len(document['jobs']) - _JOBS_SHOWN} more jobs (all of them with --json)")
