@@ -4,6 +4,7 @@ the horizon forecast from it."""
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -32,7 +33,7 @@ def state(
     from twin.studies.store import write_json_atomic
     from twin.sync.state import state_at
 
-    problems = []
+    problems = [] if math.isfinite(at) else [f"--at: must be a finite time (got {at})"]
     if out is not None:
         if not out.name.lower().endswith(".json"):
             problems.append(f"--out: must end in .json (got {out.name})")
