@@ -13,7 +13,7 @@ from twin.measure.kpi import compute_kpis
 from twin.scenario import Scenario
 from twin.scenario.distributions import Gamma, LogNormal, Weibull
 from twin.scenario.residuals import residual
-from twin.scenario.state import PlantState
+from twin.scenario.state import PlantState, check_state
 from twin.sim.log import JobEvent, MachineState
 from twin.sim.plant import Plant
 
@@ -202,3 +202,41 @@ def test_an_aged_machine_fails_after_the_rest_of_its_time_to_failure_and_a_setup
     starts = columns["job_time"][columns["job_kind"] == JobEvent.START]
     finish = columns["job_time"][columns["job_kind"] == JobEvent.FINISH]
     assert (starts.max(), finish.tolist()) == (pytest.approx(51.5), pytest.approx([52.5]))  # 1.5 of setup left
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_lines_restart_from_any_snapshot_and_keep_every_job(seed: int) -> None:
+    """Random lines (parallel machines, finite buffers, breakdowns of both bases, scrap,
+    rework, setups): the snapshot at a random time passes its checks, a plant starts from it,
+    and jobs in = jobs out + jobs still in the plant."""
+    rng = np.random.default_rng(seed)
+    names = [f"s{i}" for i in range(int(rng.integers(2, 5)))]
+    stations: dict[str, object] = {}
+    for i, name in enumerate(names):
+        spec: dict[str, object] = {
+            "machines": int(rng.integers(1, 3)),
+            "process_time": {"dist": "gamma", "shape": 2, "scale": float(rng.uniform(0.2, 0.5))},
+        }
+        if i:
+            spec["buffer"] = int(rng.integers(0, 4))
+        if rng.random() < 0.5:
+            basis = "busy" if rng.random() < 0.5 else "calendar"
+            spec["failures"] = {"ttf": {"dist": "weibull", "shape": 1.5, "scale": 40}, "ttr": 4.0, "basis": basis}
+        if rng.random() < 0.3:
+            spec["scrap"] = 0.1
+        if rng.random() < 0.3:
+            spec["setup"] = {"default": 0.5}
+        if i and rng.random() < 0.3:
+            spec["rework"] = {"probability": 0.1, "to": name}
+        stations[name] = spec
+    products = {
+        "p": {"arrival": {"dist": "exponential", "mean": 1.0}, "route": names, "due_date": {"slack": 20}},
+        "q": {"arrival": {"dist": "exponential", "mean": 3.0}, "route": names[::-1][:2][::-1]},
+    }
+    s = scenario(stations, products, horizon=50)
+    _, state = _split(s.model_copy(update={"horizon": 200.0}), float(rng.uniform(30, 150)), seed=seed)
+    assert check_state(state, s) == []
+    plant = Plant(s, seed=seed, state=state)
+    plant.run()
+    assert plant.arrived == plant.left + plant.in_system
+    assert check_state(plant.snapshot(), s) == []

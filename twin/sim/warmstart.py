@@ -234,6 +234,7 @@ def snapshot(plant: Plant) -> PlantState:
     """
     now = plant.env.now
     ids = plant.warm_ids
+    taken = set(ids.values())
     history = _machine_history(plant)
     jobs: list[JobState] = []
     machines: list[MachineStatus] = []
@@ -241,7 +242,7 @@ def snapshot(plant: Plant) -> PlantState:
 
     def entry(job: Job, where: str, step: int, station: str | None, machine: str | None, elapsed: float) -> JobState:
         return JobState(
-            id=ids.get(job.id, str(job.id)),
+            id=ids.get(job.id) or _fresh_id(job.id, taken),
             product=products[job.product],
             step=step,
             where=where,
@@ -277,9 +278,27 @@ def snapshot(plant: Plant) -> PlantState:
                 done = job.times[job.step] - left if machine.state != int(MachineState.SETUP) else 0.0
                 jobs.append(entry(job, "machine", job.step, station.name, str(machine.index), done))
             else:
-                jobs.append(entry(job, "machine", job.step - 1, station.name, str(machine.index), 0.0))
+                jobs.append(entry(job, "machine", _held_step(job, machine), station.name, str(machine.index), 0.0))
         jobs += [entry(job, "entrance", 0, None, None, 0.0) for job, holder in station.waiting if holder is None]
     return PlantState(time=now, jobs=jobs, machines=machines)
+
+
+def _fresh_id(job: int, taken: set[str]) -> str:
+    """The id of a job that arrived after a warm start: its number, primed if a job of the
+    state already has that id."""
+    name = str(job)
+    while name in taken:
+        name += "'"
+    return name
+
+
+def _held_step(job: Job, machine: Machine) -> int:
+    """The route step of a finished job still on ``machine``: the one before its next, or,
+    when rework sent it back, the first step after that at this station."""
+    if job.step > 0 and job.plan[job.step - 1].station is machine.station:
+        return job.step - 1
+    later = [k for k in range(job.step, len(job.plan)) if job.plan[k].station is machine.station]
+    return later[0] if later else max(job.step - 1, 0)
 
 
 def _machine_history(plant: Plant) -> list[tuple[float, float, float]]:
