@@ -40,6 +40,24 @@ BLOCKING = scenario(
     horizon=250,
 )
 
+SHIFTS = scenario(
+    {
+        "a": {"machines": 2, "process_time": 2.0, "operator": "crew"},
+        "b": {"machines": 2, "buffer": 2, "process_time": 3.1, "operator": "crew", "setup": {"default": 0.7}},
+    },
+    {
+        "p": {"release": [{"at": 0, "quantity": 150}], "route": ["a", "b"]},
+        "q": {"release": [{"at": 10.0 * i} for i in range(25)], "route": ["b"]},
+    },
+    operators={
+        "crew": {
+            "count": 3,
+            "shifts": {"period": 90, "shifts": [{"start": 0, "end": 50}, {"start": 60, "end": 85, "count": 2}]},
+        }
+    },
+    horizon=250,
+)
+
 MEMORYLESS = scenario(
     {
         "a": {"buffer": 3, "process_time": {"dist": "exponential", "mean": 0.8}},
@@ -63,9 +81,11 @@ def test_a_split_deterministic_run_has_the_statistics_of_the_unsplit_one(line: S
     with busy-time breakdowns, and with machines blocked in chains (buffers of 0)."""
     full = Plant(line)
     end = full.run()
+    in_hand = []
     for at in (57.3, 120.0, 201.5):
         _, state = _split(line, at)
-        assert state.jobs and any(job.elapsed > 0 for job in state.jobs)
+        assert state.jobs
+        in_hand += [job.elapsed > 0 for job in state.jobs]
         assert line is DETERMINISTIC or any(m.state == "blocked" for m in state.machines)
         rest = Plant(line.model_copy(update={"horizon": end - at}), state=state)
         assert rest.run() == pytest.approx(end)
@@ -73,6 +93,24 @@ def test_a_split_deterministic_run_has_the_statistics_of_the_unsplit_one(line: S
         got = compute_kpis(rest.log, line, at, end)
         for name in KPIS:
             assert got[name] == pytest.approx(expected[name], rel=1e-9), (at, name)
+    assert any(in_hand)  # some cut caught operations in hand
+
+
+def test_a_split_run_with_an_operator_shift_calendar_joins_it_where_it_is() -> None:
+    """Operators on shifts (setups, off-shift machines): a restart at T, in a shift or in the
+    gap between two, follows the calendar from there and completes what the unsplit run does,
+    give or take the order in which stations queue for an operator (not in a state)."""
+    full = Plant(SHIFTS)
+    end = full.run()
+    for at in (30.0, 57.3, 201.5):
+        _, state = _split(SHIFTS, at)
+        rest = Plant(SHIFTS.model_copy(update={"horizon": end - at}), state=state)
+        rest.run()
+        assert rest.arrived == rest.left + rest.in_system
+        expected = compute_kpis(full.log, SHIFTS, at, end)["completed"]
+        assert abs(compute_kpis(rest.log, SHIFTS, at, end)["completed"] - expected) <= 2, at
+    _, gap = _split(SHIFTS, 57.3)
+    assert {m.state for m in gap.machines} <= {"off_shift", "busy", "setup", "blocked"}
 
 
 def test_a_split_memoryless_run_has_the_distribution_of_the_unsplit_one() -> None:
