@@ -245,7 +245,7 @@ def test_an_aged_machine_fails_after_the_rest_of_its_time_to_failure_and_a_setup
 @pytest.mark.parametrize("seed", range(8))
 def test_random_lines_restart_from_any_snapshot_and_keep_every_job(seed: int) -> None:
     """Random lines (parallel machines, finite buffers, breakdowns of both bases, scrap,
-    rework, setups): the snapshot at a random time passes its checks, a plant starts from it,
+    rework, setups, operators on shifts): the snapshot at a random time passes its checks, a plant starts from it,
     and jobs in = jobs out + jobs still in the plant."""
     rng = np.random.default_rng(seed)
     names = [f"s{i}" for i in range(int(rng.integers(2, 5)))]
@@ -266,12 +266,15 @@ def test_random_lines_restart_from_any_snapshot_and_keep_every_job(seed: int) ->
             spec["setup"] = {"default": 0.5}
         if i and rng.random() < 0.3:
             spec["rework"] = {"probability": 0.1, "to": name}
+        if rng.random() < 0.3:
+            spec["operator"] = "crew"
         stations[name] = spec
     products = {
         "p": {"arrival": {"dist": "exponential", "mean": 1.0}, "route": names, "due_date": {"slack": 20}},
         "q": {"arrival": {"dist": "exponential", "mean": 3.0}, "route": names[::-1][:2][::-1]},
     }
-    s = scenario(stations, products, horizon=50)
+    shifts = {"period": 60, "shifts": [{"start": 0, "end": 40}, {"start": 45, "end": 60, "count": 1}]}
+    s = scenario(stations, products, horizon=50, operators={"crew": {"count": 2, "shifts": shifts}})
     _, state = _split(s.model_copy(update={"horizon": 200.0}), float(rng.uniform(30, 150)), seed=seed)
     assert check_state(state, s) == []
     plant = Plant(s, seed=seed, state=state)
