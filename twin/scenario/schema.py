@@ -40,7 +40,7 @@ PositiveTime = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Failures(_Model):
@@ -118,6 +118,10 @@ class Rework(_Model):
     to: str = Field(description="Station the job goes back to: its last visit at or before this one.")
 
 
+def _lower_case(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 class Station(_Model):
     """A pool of identical parallel machines with one input buffer."""
 
@@ -133,7 +137,9 @@ class Station(_Model):
     process_time: Distribution | None = Field(
         None, description="Time per operation, unless the product or route step says otherwise."
     )
-    dispatching: str = Field("fifo", description="Rule that picks the next job from the buffer.")
+    dispatching: Annotated[str, BeforeValidator(_lower_case)] = Field(
+        "fifo", description="Rule that picks the next job from the buffer (any case: `FIFO` is `fifo`)."
+    )
     failures: Failures | None = None
     setup: Setup | None = None
     scrap: float = Field(0.0, ge=0, lt=1, description="Probability a finished job is scrapped here.")
