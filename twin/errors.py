@@ -16,7 +16,7 @@ class Problem:
     got: str | None = None
 
     def __str__(self) -> str:
-        where = self.path or "<file>"
+        where = self.path or "scenario"
         suffix = f" (got {self.got})" if self.got is not None else ""
         return f"{where}: {self.message}{suffix}"
 

@@ -164,6 +164,14 @@ def parse_scenario(data: Any) -> Scenario:
     return scenario
 
 
+def _jobshop_hint(data: Any) -> str:
+    """A hint when a file reads as lines of whole numbers: a job-shop instance file."""
+    words = str(data).split()
+    if len(words) >= 2 and all(word.isascii() and word.isdigit() for word in words[:2]):
+        return " (this looks like a job-shop instance: run it with `twin jobshop FILE --rule NAME`)"
+    return ""
+
+
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     """Read, override (``"a.b=3"`` strings, see :func:`parse_override`) and validate a scenario file.
 
@@ -177,6 +185,9 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
         raise ScenarioError([Problem(str(path), str(error))]) from None
     if data is None:
         raise ScenarioError([Problem(str(path), "file is empty")])
+    if not isinstance(data, Mapping):
+        hint = _jobshop_hint(data)
+        raise ScenarioError([Problem(str(path), f"a scenario must be a mapping of keys{hint}", show(data))])
     if isinstance(data, Mapping) and overrides:
         data = apply_overrides(data, [parse_override(text) for text in overrides])
     return parse_scenario(data)
