@@ -184,9 +184,10 @@ def _text_mutant(kind: str, text: str, rng: np.random.Generator) -> Mutant:
         return Mutant(kind, f"line {i + 1}", "\n".join(lines) + "\n")
     if kind == "garbage":
         raw = bytearray(text.encode())
-        for _ in range(int(rng.integers(1, 6))):
-            raw[int(rng.integers(len(raw)))] = int(rng.integers(0, 32)) if rng.random() < 0.5 else 0xFF
-        return Mutant(kind, "bytes", raw.decode("latin-1"))
+        for _ in range(int(rng.integers(1, 6))):  # control characters YAML refuses, bytes that are no UTF-8
+            bad = [*range(0, 9), 11, 12, *range(14, 32), 0x7F, 0xC3, 0xFF]
+            raw[int(rng.integers(len(raw)))] = bad[int(rng.integers(len(bad)))]
+        return Mutant(kind, "bytes", raw.decode("utf-8", "surrogateescape"))
     if kind == "truncated":
         cut = int(rng.integers(1, max(len(text) - 1, 2)))
         return Mutant(kind, f"at {cut}", text[:cut])

@@ -54,6 +54,9 @@ REFUSED = [
     (["stations.a.process_time={dist: weibull, shape: 0.001, scale: 1}"], "parameters make the mean overflow"),
     (["stations.a.process_time={dist: lognormal, mean: 1, sd: 1e200}"], "sd must be <= 1e+06 times the mean"),
     (["stations.a.process_time={dist: empirical, values: [1, 2], weights: [1e308, 1e308]}"], "finite sum"),
+    # infinite design bounds, costs and budgets (found by the fuzzer)
+    (["design={budget: .inf, options: {stations.a.machines: {min: 1, max: 2}}}"], "design.budget: must be a finite"),
+    (["design={budget: 1, options: {stations.a.machines: {min: 1, max: .inf}}}"], "max: must be a finite number"),
     # YAML that is not plain data
     (["products.p.route=!!set {a}"], "tag !!set is not allowed"),
     (["name=!!binary aGk="], "tag !!binary is not allowed"),

@@ -244,9 +244,9 @@ class OperatorPool(_Model):
 class DesignOption(_Model):
     """A numeric scenario value a designer may change, and its cost per unit above ``min``."""
 
-    min: float
-    max: float
-    cost: float = Field(0.0, ge=0)
+    min: float = Field(allow_inf_nan=False)
+    max: float = Field(allow_inf_nan=False)
+    cost: float = Field(0.0, ge=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _ordered(self) -> DesignOption:
@@ -259,8 +259,8 @@ class Design(_Model):
     """What a designer may change, and what it costs (docs/architecture.md: the `twin optimize` contract)."""
 
     objective: Literal["throughput", "profit"] = "throughput"
-    margin: float | None = Field(None, ge=0, description="Per job, for the `profit` objective.")
-    budget: float = Field(ge=0)
+    margin: float | None = Field(None, ge=0, allow_inf_nan=False, description="Per job, for the `profit` objective.")
+    budget: float = Field(ge=0, allow_inf_nan=False)
     options: dict[str, DesignOption] = Field(min_length=1)
 
     @model_validator(mode="after")
