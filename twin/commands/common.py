@@ -37,10 +37,14 @@ def stdout_console() -> Console:
     return Console() if sys.stdout.isatty() else Console(width=160)
 
 
-ScenarioFile = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
+ScenarioFile = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False, metavar="FILE")]
 Overrides = Annotated[
     list[str] | None,
-    typer.Option("--set", help="Override a scenario value, e.g. --set stations.cut.machines=2 (repeatable)."),
+    typer.Option(
+        "--set",
+        metavar="PATH=VALUE",
+        help="Override a scenario value, e.g. --set stations.cut.machines=2 (repeatable).",
+    ),
 ]
 
 

@@ -25,7 +25,7 @@ from twin.commands.common import (
     warn,
 )
 from twin.errors import SimulationStalled
-from twin.measure.labels import format_interval, format_number, kpi_label
+from twin.measure.labels import count_of, format_interval, format_number, kpi_label
 from twin.scenario import Scenario, parse_override
 
 if TYPE_CHECKING:
@@ -83,7 +83,9 @@ def _log_problems(log: Path) -> list[str]:
 def kpi_table(result: Result) -> Table:
     """The KPI summary as a rich table: mean and 95% confidence interval."""
     scenario = result.scenario
-    table = Table(title=f"{scenario.name}: {len(result.replications)} replications, 95% confidence intervals")
+    table = Table(
+        title=f"{scenario.name}: {count_of(len(result.replications), 'replication')}, 95% confidence intervals"
+    )
     table.add_column("KPI")
     table.add_column("mean", justify="right")
     table.add_column("95% CI", justify="right")

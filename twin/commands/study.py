@@ -27,7 +27,7 @@ from twin.commands.common import (
 from twin.errors import ScenarioError, SimulationStalled
 from twin.measure.executors import Engine
 from twin.measure.kpi import MAIN_KPIS
-from twin.measure.labels import format_estimate, format_interval, format_number, json_number, kpi_label
+from twin.measure.labels import count_of, format_estimate, format_interval, format_number, json_number, kpi_label
 
 __all__ = ["compare", "sweep", "warmup"]
 
@@ -50,7 +50,12 @@ def _engine(engine: str, address: str | None) -> Engine:
 
 def sweep(
     file: ScenarioFile,
-    vary: Annotated[list[str], typer.Option(help="path=v1,v2,... (repeatable); the full factorial is run.")],
+    vary: Annotated[
+        list[str],
+        typer.Option(
+            metavar="PATH=V1,V2,...", help="Values of a scenario path (repeatable); the full factorial is run."
+        ),
+    ],
     zipped: Annotated[bool, typer.Option("--zip", help="Pair the i-th values of every --vary instead.")] = False,
     replications: Annotated[int | None, typer.Option(min=1, help="Replications per point.")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Base seed, the same for every point.")] = None,
@@ -115,7 +120,7 @@ def sweep(
     if as_json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2, allow_nan=False) + "\n")
         return
-    table = Table(title=f"{scenario.name}: {count} replications per point, mean ± 95% CI half-width")
+    table = Table(title=f"{scenario.name}: {count_of(count, 'replication')} per point, mean ± 95% CI half-width")
     for path in varied:
         table.add_column(path)
     for kpi in MAIN_KPIS:
@@ -132,7 +137,10 @@ WIDE_RUNS = 8
 
 def compare(
     runs: Annotated[
-        list[Path], typer.Argument(help="Runs, sweep folders or run stores; the first run is the baseline.")
+        list[Path],
+        typer.Argument(
+            metavar="RUN_OR_DIR...", help="Runs, sweep folders or run stores; the first run is the baseline."
+        ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
     plot: Annotated[Path | None, typer.Option(help="Write a PNG of the main KPIs with 95% CI error bars.")] = None,
@@ -334,5 +342,6 @@ def warmup(
         typer.echo("WIP has not settled within the first half of the horizon: lengthen the horizon")
     else:
         typer.echo(
-            f"suggested warm-up: {study.suggested:.6g} {scenario.time_unit} (MSER); current: {scenario.warmup:g}"
+            f"suggested warm-up: {study.suggested:.6g} {scenario.time_unit} (where the moving average settles); "
+            f"current: {scenario.warmup:g}"
         )
