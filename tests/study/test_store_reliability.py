@@ -293,3 +293,25 @@ def test_list_runs_of_an_empty_store_is_an_empty_table(tmp_path: Path) -> None:
     for root in (tmp_path / "emptystore", tmp_path / "missing"):
         table = list_runs(root)
         assert table.empty and "run_id" in table.columns
+
+
+@pytest.mark.slow
+def test_ctrl_c_of_a_sweep_with_workers_prints_no_traceback(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group: the workers ignore it, the command stops them,
+    keeps the finished points and says how to resume."""
+    file = tmp_path / "mini.yaml"
+    file.write_text(json.dumps({**MINI, "horizon": 20000}))
+    twin_bin = Path(sys.executable).with_name("twin")
+    command = [str(twin_bin), "sweep", str(file), "--vary", "stations.a.machines=1,2", "--replications", "200"]
+    sweep = subprocess.Popen(
+        [*command, "--workers", "2", "--out", str(tmp_path / "runs")],
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(8)  # the workers are up and simulating
+    os.killpg(sweep.pid, signal.SIGINT)
+    _, stderr = sweep.communicate(timeout=60)
+    assert sweep.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert "--resume" in stderr
