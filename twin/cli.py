@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from twin.commands import agents, dashboard, design, jobshop, run, state, study, sync
+from twin.commands import agents, dashboard, design, jobshop, live, run, state, study, sync
 
 __all__ = ["app", "main"]
 
@@ -32,6 +32,8 @@ app.command()(agents.evaluate)
 app.command()(sync.calibrate)
 app.command()(sync.backtest)
 app.command()(state.state)
+app.command()(live.replay)
+app.command()(live.mirror)
 
 
 def main() -> None:

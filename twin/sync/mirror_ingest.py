@@ -133,7 +133,7 @@ class Health:
     Every message received is, once nothing is held, exactly one of applied, duplicate or
     rejected: ``received == applied + duplicates + rejected + held``. ``lag_s`` is how far
     (wall seconds) the state trails the newest message: the wait of the oldest event still
-    held, or, when none is, how long the last applied event waited. ``redelivered`` counts
+    held, 0 when none is (each event's own wait goes to ``Ingest``'s ``on_applied``). ``redelivered`` counts
     the broker's own repeats (MQTT ``dup``), which are in none of the other counts.
     """
 
@@ -215,7 +215,6 @@ class Ingest:
         self._newest_seq: dict[str, int] = {}
         self._applied_time = -math.inf
         self._last_new = -math.inf
-        self._last_delay = 0.0
 
     @property
     def held(self) -> int:
@@ -264,7 +263,7 @@ class Ingest:
         """Apply every held event when no new event has come for :data:`FLUSH_AFTER_S`; update the lag."""
         if self._held and now - self._last_new >= FLUSH_AFTER_S:
             self._release(math.inf, now)
-        self.health.lag_s = now - self._held[0][4] if self._held else self._last_delay
+        self.health.lag_s = now - self._held[0][4] if self._held else 0.0
 
     def flush(self, now: float) -> None:
         """Apply every held event now (the mirror is stopping)."""
@@ -279,9 +278,8 @@ class Ingest:
                 continue
             self.health.applied += 1
             self._applied_time = event.time
-            self._last_delay = now - arrived
             if self._on_applied is not None:
-                self._on_applied(event, self._last_delay)
+                self._on_applied(event, now - arrived)
 
     def _pop(self, up_to: float) -> Iterator[tuple[Event, float]]:
         while self._held and self._held[0][0] <= up_to:

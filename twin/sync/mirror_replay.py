@@ -91,24 +91,41 @@ def replay_log(
     the log's time unit into wall seconds at ``speed`` 1.
 
     Raises:
-        ReplayError: some messages were not acknowledged within :data:`ACK_TIMEOUT_S` of the last.
+        ReplayError: the broker refused the login, or some messages were not acknowledged
+            within :data:`ACK_TIMEOUT_S` of the last.
         ValueError: a negative ``speed``.
     """
     if not speed >= 0:
         raise ValueError(f"--speed: must be >= 0 (got {speed})")
     client = make_client(url, f"twin-replay-{os.getpid()}-{time.monotonic_ns() % 10**9}", persistent=True)
     client.max_queued_messages_set(0)
-    client.on_connect = lambda c, u, f, reason, p: log(f"replay: connected to {url} ({reason})")
+    refused: list[str] = []
+
+    def on_connect(client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        if reason.is_failure:
+            refused.append(str(reason))
+        else:
+            log(f"replay: connected to {url}")
+
+    acknowledged = [0]  # PUBACKs heard (message ids wrap at 65535, so they are counted, not kept)
+
+    def on_publish(client: Any, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
+        acknowledged[0] += 1
+
+    client.on_connect = on_connect
+    client.on_publish = on_publish
     client.on_disconnect = lambda c, u, f, reason, p: log(f"replay: lost {url} ({reason}); reconnecting")
     client.connect_async(url.host, url.port, keepalive=30)
     client.loop_start()
     started = time.monotonic()
-    sent = []
+    sent = 0
     sources: set[str] = set()
     newest = -math.inf
     first = math.inf
     try:
         for message in log_messages(frame):
+            if refused:
+                raise ReplayError(f"{url} refused the connection: {refused[0]}")
             newest = max(newest, message["time"])
             first = min(first, message["time"])
             if speed > 0:
@@ -116,17 +133,17 @@ def replay_log(
                 if wait > 0:
                     time.sleep(wait)
             sources.add(message["source"])
-            sent.append(client.publish(topic, json.dumps(message, allow_nan=False), qos=1))
+            # published before the connection is up, a message waits in paho's queue (rc NO_CONN)
+            client.publish(topic, json.dumps(message, allow_nan=False), qos=1)
+            sent += 1
         deadline = time.monotonic() + ACK_TIMEOUT_S
-        for info in sent:
-            while not info.is_published():
-                if time.monotonic() > deadline:
-                    missing = sum(not i.is_published() for i in sent)
-                    raise ReplayError(f"{missing} of {len(sent)} messages not acknowledged by {url}")
-                time.sleep(0.01)
+        while acknowledged[0] < sent:
+            if refused:
+                raise ReplayError(f"{url} refused the connection: {refused[0]}")
+            if time.monotonic() > deadline:
+                raise ReplayError(f"{sent - acknowledged[0]} of {sent} messages not acknowledged by {url}")
+            time.sleep(0.01)
     finally:
         client.disconnect()
         client.loop_stop()
-    return ReplayResult(
-        len(sent), len(sources), first if sent else 0.0, newest if sent else 0.0, time.monotonic() - started
-    )
+    return ReplayResult(sent, len(sources), first if sent else 0.0, newest if sent else 0.0, time.monotonic() - started)
