@@ -118,14 +118,15 @@ def playback(log: pd.DataFrame, at: float) -> Snapshot:
 
 
 def station_order(scenario: Scenario) -> list[str]:
-    """Stations in route order: by the earliest step at which any route visits them, then
-    as the scenario lists them (a rework loop does not move a station back)."""
+    """Stations in route order: by the earliest step at which any route visits them, ties
+    in the order the routes name them (a rework loop does not move a station back; a
+    station no route visits comes last)."""
     first: dict[str, int] = {}
     for product in scenario.products.values():
         for step, operation in enumerate(product.route):
             first[operation.station] = min(first.get(operation.station, step), step)
-    listed = list(scenario.stations)
-    return sorted(listed, key=lambda s: (first.get(s, len(listed)), listed.index(s)))
+    named = list(dict.fromkeys([*first, *scenario.stations]))
+    return sorted(named, key=lambda s: (first.get(s, len(named)), named.index(s)))
 
 
 def machine_table(scenario: Scenario, state: dict[str, Any]) -> pd.DataFrame:
@@ -206,13 +207,16 @@ def job_table(scenario: Scenario, state: dict[str, Any], forecast: dict[str, Any
 
 
 def fan_table(forecast: dict[str, Any] | None) -> pd.DataFrame:
-    """The forecast's completion-time quantiles as a fan: for k = 1, 2, ... the time by which
-    k of the state's jobs are done at P10, P50 and P90 (columns ``jobs``, ``p10``, ``p50``,
-    ``p90``); empty without a forecast of jobs."""
-    jobs = [j for j in ((forecast or {}).get("jobs") or []) if isinstance(j, dict)]
-    quantiles = {key: sorted(float(j[key]) for j in jobs if j.get(key) is not None) for key in ("p10", "p50", "p90")}
-    count = min(len(values) for values in quantiles.values()) if jobs else 0
-    return pd.DataFrame(
-        {"jobs": range(1, count + 1), **{key: values[:count] for key, values in quantiles.items()}},
-        columns=["jobs", "p10", "p50", "p90"],
-    )
+    """The forecast's completions per bin of the horizon as a fan: columns ``start``,
+    ``end``, ``p10``, ``p50``, ``p90`` (the forecast document of ``twin.sync.forecast``);
+    empty without a forecast."""
+    completions = (forecast or {}).get("completions") or {}
+    starts = completions.get("start") or []
+    width = float(completions.get("bin") or 0.0)
+    columns = ["start", "end", "p10", "p50", "p90"]
+    if not starts or not all(len(completions.get(k) or []) == len(starts) for k in ("p10", "p50", "p90")):
+        return pd.DataFrame(columns=columns)
+    table = pd.DataFrame({key: completions[key] for key in ("p10", "p50", "p90")}, dtype=float)
+    table.insert(0, "start", [float(s) for s in starts])
+    table.insert(1, "end", table["start"] + width)
+    return table[columns]
