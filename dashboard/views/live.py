@@ -47,7 +47,7 @@ def _health(snapshot: live_data.Snapshot) -> None:
     health = snapshot.health
     if not health:
         return
-    st.subheader("Mirror health")
+    st.subheader("Events played back" if snapshot.source == "playback" else "Mirror health")
     words = [("received", "Received"), ("applied", "Applied"), ("duplicates", "Duplicates dropped"),
              ("reordered", "Reordered"), ("rejected", "Rejected")]  # fmt: skip
     shown = [(key, label) for key, label in words if key in health]
@@ -93,7 +93,7 @@ def _picture(scenario: Scenario, snapshot: live_data.Snapshot) -> None:
     fan = live_data.fan_table(snapshot.forecast)
     if not fan.empty:
         st.altair_chart(charts.fan_chart(fan, unit), use_container_width=True)
-    elif snapshot.health:
+    elif snapshot.source != "playback":
         st.caption("No forecast in the mirror's message (it publishes one when it runs with a forecast).")
     _health(snapshot)
 
