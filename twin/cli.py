@@ -32,6 +32,7 @@ app.command()(agents.evaluate)
 app.command()(sync.calibrate)
 app.command()(sync.backtest)
 app.command()(state.state)
+app.command()(state.forecast)
 app.command()(live.replay)
 app.command()(live.mirror)
 
