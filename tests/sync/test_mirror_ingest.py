@@ -109,6 +109,26 @@ def test_events_are_put_in_time_order_within_the_window() -> None:
     assert [r["time"] for r in recorder.rows] == [0.0, 1.0, 2.0, 3.0, 3.5, 5.0]
 
 
+@pytest.mark.parametrize(
+    ("arrival", "moved"),
+    [
+        ([1, 2, 3, 4, 5, 6, 7, 8], 0),  # in order
+        ([2, 1, 3, 4, 6, 5, 7, 8], 2),  # two swaps of neighbours
+        ([1, 2, 7, 3, 4, 5, 6, 8], 1),  # one event jumped ahead of four
+        ([1, 3, 4, 5, 6, 2, 7, 8], 1),  # one event fell behind four
+        ([4, 3, 2, 1, 5, 6, 7, 8], 3),  # four backwards: three must move
+    ],
+)
+def test_reordered_counts_the_fewest_events_to_move(arrival: list[int], moved: int) -> None:
+    recorder = Recorder()
+    ingest = Ingest(recorder, window=10.0)
+    for seq in arrival:
+        ingest.receive(message(float(seq), seq), now=0.0)
+    ingest.flush(0.0)
+    assert ingest.health.reordered == moved
+    assert [r["time"] for r in recorder.rows] == sorted(float(s) for s in arrival)
+
+
 def test_ties_go_by_seq() -> None:
     recorder = Recorder()
     ingest = Ingest(recorder, window=1.0)

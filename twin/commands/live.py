@@ -107,6 +107,16 @@ def mirror(
         ),
     ] = None,
     forecast_every: Annotated[float, typer.Option(help="Wall seconds between published messages.")] = 5.0,
+    horizon: Annotated[
+        float | None, typer.Option(help="Forecast this far ahead (scenario time unit; default: 8 hours).")
+    ] = None,
+    replications: Annotated[
+        int | None, typer.Option(min=1, help="Replications of each forecast (default: the scenario's).")
+    ] = None,
+    forecast: Annotated[
+        bool,
+        typer.Option("--forecast/--no-forecast", help="Publish a forecast (--no-forecast: state, health)."),
+    ] = True,
     reorder_window: Annotated[
         float, typer.Option(help="Events are put in time order within this window (scenario time unit).")
     ] = 1.0,
@@ -122,10 +132,13 @@ def mirror(
 ) -> None:
     """Follow the floor live: subscribe to the events, keep the plant state current, and
     publish {"time", "state", "forecast", "health"} (retained) every FORECAST_EVERY seconds
-    and on a message on PUBLISH/request. Stops on Ctrl-C or SIGTERM."""
+    and on a message on PUBLISH/request; the forecast (as twin forecast --json) runs again
+    only when events changed the state. Stops on Ctrl-C or SIGTERM."""
     import hashlib
 
-    from twin.scenario.state import load_state
+    from twin.scenario import hours_per_time_unit
+    from twin.scenario.state import load_state, parse_state
+    from twin.sync.forecast import forecast as run_forecast
     from twin.sync.mirror import Mirror, MirrorConfig, default_publish_topic
     from twin.sync.mirror_ingest import Ingest
     from twin.sync.state import StateTracker
@@ -134,6 +147,10 @@ def mirror(
     url = _broker(broker)
     publish = publish or default_publish_topic(topic)
     problems = _topic_problems("--topic", topic, wildcards=True) + _topic_problems("--publish", publish, False)
+    hours = hours_per_time_unit(scenario.time_unit)
+    ahead = horizon if horizon is not None else 8.0 / hours if hours else float(scenario.horizon or 8.0)
+    if not ahead > 0:
+        problems.append(f"--horizon: must be > 0 (got {ahead})")
     if not forecast_every > 0:
         problems.append(f"--forecast-every: must be > 0 (got {forecast_every})")
     if not reorder_window >= 0:
@@ -151,11 +168,17 @@ def mirror(
         tracker = StateTracker.from_state(start, routes)
     digest = hashlib.sha256(f"{scenario.name}\0{topic}\0{publish}".encode()).hexdigest()[:12]
     config = MirrorConfig(topic, publish, forecast_every, state_out, client_id or f"twin-mirror-{digest}")
-    live = Mirror(url, config, Ingest(tracker, reorder_window), scenario, None, _echo)
+    count = replications or scenario.replications
+
+    def forecaster(state: dict[str, Any]) -> dict[str, Any]:
+        return run_forecast(scenario, parse_state(state), ahead, count)
+
+    live = Mirror(url, config, Ingest(tracker, reorder_window), scenario, forecaster if forecast else None, _echo)
     stop = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: stop.set())
-    _echo(f"mirror: {scenario.name} from {url} on {topic}, publishing on {publish} every {forecast_every:g} s")
+    what = f"a forecast of {ahead:g} {scenario.time_unit} ({count} replications)" if forecast else "no forecast"
+    _echo(f"mirror: {scenario.name} from {url} on {topic}; every {forecast_every:g} s on {publish}: state, {what}")
     live.run(stop)
     health = live.ingest.health
     _echo(

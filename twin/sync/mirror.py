@@ -89,7 +89,9 @@ class Mirror:
         self.forecaster = forecaster
         self.log = log
         self.published = 0
+        self.forecast_error: str | None = None
         self.connected = threading.Event()
+        self._forecast: tuple[int, dict[str, Any] | None] = (-1, None)
         self._inbox: queue.SimpleQueue[tuple[str, bytes, bool, float]] = queue.SimpleQueue()
         self._written = -1
 
@@ -105,8 +107,29 @@ class Mirror:
         health = self.ingest.health
         if self.scenario is not None:
             health.silent = silent_machines(self.scenario, state)
-        forecast = None if self.forecaster is None else self.forecaster(state)
-        return {"time": state["time"], "state": state, "forecast": forecast, "health": health.to_json()}
+        document = health.to_json()
+        forecast = self._forecast_of(state)
+        if self.forecast_error is not None:
+            document["forecast_error"] = self.forecast_error
+        return {"time": state["time"], "state": state, "forecast": forecast, "health": document}
+
+    def _forecast_of(self, state: dict[str, Any]) -> dict[str, Any] | None:
+        """The forecast of ``state``, run again only when events changed it (a forecast is a
+        pure function of the state and the seed); a forecast that fails is logged once and
+        published as null, with its reason in ``health.forecast_error``."""
+        if self.forecaster is None:
+            return None
+        applied = self.ingest.health.applied
+        if self._forecast[0] != applied:
+            try:
+                self._forecast = (applied, self.forecaster(state))
+                self.forecast_error = None
+            except ValueError as error:  # ScenarioError is one: a state the model cannot start from
+                if str(error) != self.forecast_error:
+                    self.log(f"mirror: no forecast: {error}")
+                self.forecast_error = str(error)
+                self._forecast = (applied, None)
+        return self._forecast[1]
 
     def write_state(self) -> None:
         """Replace ``state_out`` with the state, if it changed since the last write."""

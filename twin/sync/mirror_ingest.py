@@ -10,10 +10,10 @@ Every message goes through four steps (docs/architecture.md, "Live mirror"):
 2. **dedupe** by (``source``, ``seq``): a message seen before is a *duplicate*, dropped.
 3. **reorder**: events wait in a heap ordered by ``time`` then ``seq`` until an event at least
    ``window`` time units newer has come, or until no new event has come for
-   :data:`FLUSH_AFTER_S` seconds of wall time, so the last events are never stuck. An event
-   that arrives behind a newer one (of any source, or behind a higher ``seq`` of its own) is
-   counted as *reordered*; one older than what was already applied is too late to put in its
-   place and is *rejected*.
+   :data:`FLUSH_AFTER_S` seconds of wall time, so the last events are never stuck.
+   *Reordered* counts the fewest events that would have to move to put the arrivals in
+   order (one swap of neighbours is one; one event that jumps far ahead is one). An event
+   older than what was already applied is too late to put in its place and is *rejected*.
 4. **apply** to the plant-state builder, which rejects impossible events (a ``finish`` for a
    job not on that machine) with a reason: *rejected*, never a crash.
 
@@ -24,6 +24,7 @@ drive its clock.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import json
 import math
@@ -38,6 +39,9 @@ __all__ = ["FLUSH_AFTER_S", "Event", "Health", "Ingest", "MalformedMessage", "St
 
 FLUSH_AFTER_S = 1.0
 """Wall seconds without a new event after which every held event is applied."""
+
+_SETTLE_EVERY = 1024
+"""Increasing-run tails kept before the settled ones are dropped (amortises the cut)."""
 
 _TEXT = ("job", "product", "station", "machine", "source")
 
@@ -184,6 +188,42 @@ class _Seen:
         return True
 
 
+class _Disorder:
+    """How many events arrived out of order: the fewest that would have to move to put the
+    arrival sequence in (time, seq) order, ``count`` minus its longest increasing run
+    (patience sorting, online). One swap of neighbours is 1, one event that jumps ahead
+    or falls behind by many places is 1 too.
+
+    ``tails[i]`` is the smallest key ending an increasing run of length ``settled + i + 1``.
+    Keys older than the applied events can no longer be displaced (a later event that old is
+    rejected), so :meth:`settle` drops them and counts them in ``settled``; memory stays
+    within the reorder window.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.settled = 0
+        self.tails: list[tuple[float, int, str]] = []
+
+    @property
+    def moved(self) -> int:
+        return self.count - self.settled - len(self.tails)
+
+    def add(self, key: tuple[float, int, str]) -> None:
+        self.count += 1
+        at = bisect.bisect_left(self.tails, key)
+        if at == len(self.tails):
+            self.tails.append(key)
+        else:
+            self.tails[at] = key
+
+    def settle(self, applied: float) -> None:
+        if len(self.tails) > _SETTLE_EVERY:
+            cut = bisect.bisect_left(self.tails, (applied, -1, ""))
+            self.settled += cut
+            del self.tails[:cut]
+
+
 def _reason_kind(reason: str) -> str:
     """The reason without the details that differ per event (after the first ``(``)."""
     return reason.split(" (", 1)[0].strip()
@@ -212,7 +252,7 @@ class Ingest:
         self._held: list[tuple[float, int, int, Event, float]] = []
         self._count = 0
         self._newest = -math.inf
-        self._newest_seq: dict[str, int] = {}
+        self._order = _Disorder()
         self._applied_time = -math.inf
         self._last_new = -math.inf
 
@@ -250,10 +290,9 @@ class Ingest:
         if event.time < self._applied_time:
             self._reject(f"too late: older than the events already applied (time {event.time:g})")
             return
-        if event.time < self._newest or event.seq < self._newest_seq.get(event.source, 0):
-            self.health.reordered += 1
+        self._order.add((event.time, event.seq, event.source))
+        self.health.reordered = self._order.moved
         self._newest = max(self._newest, event.time)
-        self._newest_seq[event.source] = max(self._newest_seq.get(event.source, 0), event.seq)
         self._last_new = now
         self._count += 1
         heapq.heappush(self._held, (event.time, event.seq, self._count, event, now))
@@ -278,6 +317,7 @@ class Ingest:
                 continue
             self.health.applied += 1
             self._applied_time = event.time
+            self._order.settle(event.time)
             if self._on_applied is not None:
                 self._on_applied(event, now - arrived)
 

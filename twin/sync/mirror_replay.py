@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,10 +27,16 @@ from twin.sync.mirror_broker import BrokerURL, make_client
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ACK_TIMEOUT_S", "ReplayError", "ReplayResult", "log_messages", "replay_log"]
+__all__ = ["ACK_TIMEOUT_S", "UNACKNOWLEDGED", "ReplayError", "ReplayResult", "log_messages", "replay_log"]
 
 ACK_TIMEOUT_S = 60.0
 """Wall seconds the replay waits for the broker's acknowledgements after the last message."""
+
+
+UNACKNOWLEDGED = 20
+"""Messages sent and not yet acknowledged at most (paho's in-flight window). The replay waits
+for the broker before sending more, so after a broker restart the messages paho sends again
+go out before any new one: the replay itself never reorders the log."""
 
 
 class ReplayError(RuntimeError):
@@ -108,9 +115,12 @@ def replay_log(
             log(f"replay: connected to {url}")
 
     acknowledged = [0]  # PUBACKs heard (message ids wrap at 65535, so they are counted, not kept)
+    heard = threading.Condition()
 
     def on_publish(client: Any, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
-        acknowledged[0] += 1
+        with heard:
+            acknowledged[0] += 1
+            heard.notify_all()
 
     client.on_connect = on_connect
     client.on_publish = on_publish
@@ -133,6 +143,9 @@ def replay_log(
                 if wait > 0:
                     time.sleep(wait)
             sources.add(message["source"])
+            with heard:  # see UNACKNOWLEDGED: a message published during a reconnection could overtake
+                while sent - acknowledged[0] >= UNACKNOWLEDGED and not refused:
+                    heard.wait(0.1)
             # published before the connection is up, a message waits in paho's queue (rc NO_CONN)
             client.publish(topic, json.dumps(message, allow_nan=False), qos=1)
             sent += 1

@@ -380,7 +380,12 @@ class StateTracker:
         tracker = cls(state.time)
         machines = {(m.station, m.machine): m for m in state.machines}
         for status in state.machines:
-            tracker.machines[(status.station, status.machine)] = _Machine(status.state, status.since)
+            running = state.time - status.since if status.state == "busy" else 0.0
+            renewed = state.time - status.age if status.age is not None else status.since
+            worked = (status.worked or 0.0) - running  # the tracker adds the busy time since ``since``
+            tracker.machines[(status.station, status.machine)] = _Machine(
+                status.state, status.since, renewed=renewed, worked=worked
+            )
         for job in state.jobs:
             step = -1 if job.where == "entrance" else job.step
             route = (routes or {}).get(job.product)
