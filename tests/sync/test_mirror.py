@@ -288,6 +288,47 @@ def test_login_is_needed_and_the_password_never_shows(plant: tuple[Path, pd.Data
     assert "refused the connection: Not authorized" in wrong.stderr
 
 
+def test_tls_with_a_login(plant: tuple[Path, pd.DataFrame], tmp_path: Path) -> None:
+    """mqtts:// to a broker with a self-signed certificate for 127.0.0.1, checked against it (?ca=)."""
+    scenario, frame = plant
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    log = tmp_path / "log.csv"
+    frame.iloc[:80].to_csv(log, index=False)
+    with running_broker(tmp_path / "tls", users={"line7": "tls-pw"}, tls=(cert, key)) as secure:
+        url = f"mqtts://line7:tls-pw@127.0.0.1:{secure.port}?ca={cert}"
+        state_out = tmp_path / "state.json"
+        mirror = subprocess.Popen(
+            [TWIN, "mirror", str(scenario), "--broker", url, "--no-forecast", "--state-out", str(state_out)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            time.sleep(2)
+            replay = subprocess.run(
+                [TWIN, "replay", str(log), "--broker", url, "--speed", "0"], capture_output=True, text=True
+            )
+            assert replay.returncode == 0, replay.stderr
+            expected = state_from_frame(read_log(log), float(read_log(log)["time"].max())).state.to_json()
+            deadline = time.monotonic() + 30
+            while not (state_out.is_file() and json.loads(state_out.read_text()) == expected):
+                assert time.monotonic() < deadline, "the mirror's state did not reach the log's end over TLS"
+                time.sleep(0.2)
+        finally:
+            os.kill(mirror.pid, signal.SIGTERM)
+            _, errors = mirror.communicate(timeout=20)
+        plain_url = f"mqtt://line7:tls-pw@127.0.0.1:{secure.port}"  # TLS is required: plain MQTT fails
+        plain = subprocess.run(
+            [TWIN, "replay", str(log), "--broker", plain_url, "--timeout", "3", "--speed", "0"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert f"mqtts://line7:***@127.0.0.1:{secure.port}" in errors and "tls-pw" not in errors + replay.stderr
+    assert plain.returncode == 1 and "not acknowledged" in plain.stderr
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [

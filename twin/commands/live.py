@@ -53,6 +53,9 @@ def replay(
     time_unit: Annotated[
         str, typer.Option(help="The log's time unit (s, min, h, d): pacing, and the unit timestamps convert to.")
     ] = "min",
+    timeout: Annotated[
+        float, typer.Option(help="Give up (exit 1) when the broker acknowledges nothing for this many seconds.")
+    ] = 60.0,
 ) -> None:
     """Publish a log's events on an MQTT topic, one JSON message per event (QoS 1, `seq`
     per source), at SPEED times real speed."""
@@ -63,6 +66,8 @@ def replay(
     problems = _topic_problems("--topic", topic, wildcards=False)
     if not speed >= 0:
         problems.append(f"--speed: must be >= 0 (got {speed})")
+    if not timeout > 0:
+        problems.append(f"--timeout: must be > 0 (got {timeout})")
     try:
         seconds = time_unit_factor(time_unit)
     except ValueError as error:
@@ -74,7 +79,7 @@ def replay(
     except ScenarioError as error:
         fail([str(p) for p in error.problems])
     try:
-        done = replay_log(frame, url, topic, speed, seconds, log=_echo)
+        done = replay_log(frame, url, topic, speed, seconds, log=_echo, timeout=timeout)
     except ReplayError as error:
         _echo(f"replay: {error}")
         raise typer.Exit(1) from None

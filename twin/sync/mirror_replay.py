@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["ACK_TIMEOUT_S", "UNACKNOWLEDGED", "ReplayError", "ReplayResult", "log_messages", "replay_log"]
 
 ACK_TIMEOUT_S = 60.0
-"""Wall seconds the replay waits for the broker's acknowledgements after the last message."""
+"""Wall seconds without any acknowledgement from the broker after which the replay gives up."""
 
 
 UNACKNOWLEDGED = 20
@@ -93,17 +93,21 @@ def replay_log(
     speed: float,
     seconds_per_unit: float,
     log: Callable[[str], None] = lambda line: None,
+    timeout: float = ACK_TIMEOUT_S,
 ) -> ReplayResult:
     """Publish ``frame``'s events on ``topic`` (module docstring); ``seconds_per_unit`` turns
     the log's time unit into wall seconds at ``speed`` 1.
 
     Raises:
-        ReplayError: the broker refused the login, or some messages were not acknowledged
-            within :data:`ACK_TIMEOUT_S` of the last.
-        ValueError: a negative ``speed``.
+        ReplayError: the broker refused the login, or acknowledged nothing for ``timeout``
+            seconds while messages waited (a broker that stays away, or a TLS port spoken to
+            in plain MQTT).
+        ValueError: a negative ``speed``, a ``timeout`` not above 0.
     """
     if not speed >= 0:
         raise ValueError(f"--speed: must be >= 0 (got {speed})")
+    if not timeout > 0:
+        raise ValueError(f"--timeout: must be > 0 (got {timeout})")
     client = make_client(url, f"twin-replay-{os.getpid()}-{time.monotonic_ns() % 10**9}", persistent=True)
     client.max_queued_messages_set(0)
     refused: list[str] = []
@@ -121,6 +125,22 @@ def replay_log(
         with heard:
             acknowledged[0] += 1
             heard.notify_all()
+
+    def wait_for_broker(count: int) -> None:
+        """Until ``count`` messages are acknowledged; fail when the broker refused the login
+        or acknowledged nothing for ``timeout`` seconds."""
+        with heard:
+            last, since = acknowledged[0], time.monotonic()
+            while acknowledged[0] < count:
+                if refused:
+                    raise ReplayError(f"{url} refused the connection: {refused[0]}")
+                if acknowledged[0] != last:
+                    last, since = acknowledged[0], time.monotonic()
+                elif time.monotonic() - since > timeout:
+                    raise ReplayError(
+                        f"{sent - acknowledged[0]} of {sent} messages not acknowledged by {url} in {timeout:g} s"
+                    )
+                heard.wait(0.1)
 
     client.on_connect = on_connect
     client.on_publish = on_publish
@@ -143,19 +163,11 @@ def replay_log(
                 if wait > 0:
                     time.sleep(wait)
             sources.add(message["source"])
-            with heard:  # see UNACKNOWLEDGED: a message published during a reconnection could overtake
-                while sent - acknowledged[0] >= UNACKNOWLEDGED and not refused:
-                    heard.wait(0.1)
+            wait_for_broker(sent - UNACKNOWLEDGED + 1)  # see UNACKNOWLEDGED
             # published before the connection is up, a message waits in paho's queue (rc NO_CONN)
             client.publish(topic, json.dumps(message, allow_nan=False), qos=1)
             sent += 1
-        deadline = time.monotonic() + ACK_TIMEOUT_S
-        while acknowledged[0] < sent:
-            if refused:
-                raise ReplayError(f"{url} refused the connection: {refused[0]}")
-            if time.monotonic() > deadline:
-                raise ReplayError(f"{sent - acknowledged[0]} of {sent} messages not acknowledged by {url}")
-            time.sleep(0.01)
+        wait_for_broker(sent)
     finally:
         client.disconnect()
         client.loop_stop()
