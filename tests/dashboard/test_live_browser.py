@@ -52,9 +52,10 @@ def floor(tmp_path: Path) -> Iterator[tuple[str, Broker, Path]]:
     with its events, and the dashboard over them: yields the dashboard's URL."""
     library = tmp_path / "scenarios"
     library.mkdir()
-    (library / "small_line.yaml").write_text(SMALL_LINE)
+    tight = SMALL_LINE.replace("slack: 20", "slack: 4")  # due dates tight enough to have late jobs
+    (library / "small_line.yaml").write_text(tight)
     store = tmp_path / "runs"
-    line = parse_scenario(yaml.safe_load(SMALL_LINE))
+    line = parse_scenario(yaml.safe_load(tight))
     run = run_whatif(line, {}, store, "played back", replications=1)
     log = tmp_path / "floor.csv"
     events_to_log(pd.read_parquet(run / "events.parquet"), line).to_csv(log, index=False)
@@ -120,6 +121,9 @@ def test_live_floor_follows_a_mirror_and_plays_back_a_run(floor: tuple[str, Brok
         page.wait_for_timeout(4000)  # no click, no reload: the page refreshes by itself
         later_time, later_received = metric(page, "Time (min)"), metric(page, "Received")
         assert later_received > first_received and later_time > first_time
+        page.locator(".vega-embed").nth(1).wait_for()  # the forecast's fan under the floor
+        flagged = metric(page, "Late") + metric(page, "At risk")
+        assert (page.locator("[data-testid='stDataFrame']").count() > 0) == (flagged > 0)
         assert page.locator("[data-testid='stException']").count() == 0
         page.screenshot(path=shots / "live-mirror-later.png", full_page=True)
 
