@@ -42,11 +42,16 @@ Forecaster = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
 def default_publish_topic(topic: str) -> str:
-    """Where the mirror publishes when not told: ``plant/events`` -> ``plant/forecast``."""
-    base = topic.rstrip("/#+").rstrip("/")
-    if base.endswith("/events"):
-        base = base[: -len("/events")]
-    return f"{base or 'twin'}/forecast"
+    """Where the mirror publishes when not told: ``plant/events`` -> ``plant/forecast``; a
+    filter keeps its levels before the first wildcard (``site/+/events`` -> ``site/forecast``)."""
+    levels: list[str] = []
+    for level in topic.strip("/").split("/"):
+        if "+" in level or "#" in level:
+            break
+        levels.append(level)
+    if levels and levels[-1] == "events":
+        levels.pop()
+    return "/".join([*levels, "forecast"]) if levels else "twin/forecast"
 
 
 def request_topic(publish: str) -> str:
@@ -124,7 +129,7 @@ class Mirror:
             try:
                 self._forecast = (applied, self.forecaster(state))
                 self.forecast_error = None
-            except ValueError as error:  # ScenarioError is one: a state the model cannot start from
+            except Exception as error:  # a state the model cannot start from (ScenarioError), or a bug: never a crash
                 if str(error) != self.forecast_error:
                     self.log(f"mirror: no forecast: {error}")
                 self.forecast_error = str(error)
