@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from twin.commands import agents, dashboard, design, jobshop, run, state, study, sync
+from twin.commands import agents, dashboard, design, jobshop, live, run, state, study, sync
 
 __all__ = ["app", "main"]
 
@@ -36,6 +36,8 @@ app.command()(sync.calibrate)
 app.command()(sync.backtest)
 app.command()(state.state)
 app.command()(state.forecast)
+app.command()(live.replay)
+app.command()(live.mirror)
 
 
 def _version(show: bool) -> None:
