@@ -387,7 +387,7 @@ class StateTracker:
             renewed = state.time - status.age if status.age is not None else status.since
             worked = (status.worked or 0.0) - running  # the tracker adds the busy time since ``since``
             tracker.machines[(status.station, status.machine)] = _Machine(
-                status.state, status.since, renewed=renewed, worked=worked
+                status.state, status.since, renewed=renewed, worked=worked, last_product=status.last_product
             )
         for job in state.jobs:
             step = -1 if job.where == "entrance" else job.step
