@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from twin.commands import agents, dashboard, design, jobshop, run, study, sync
+from twin.commands import agents, dashboard, design, jobshop, live, run, state, study, sync
 
 __all__ = ["app", "main"]
 
@@ -34,6 +34,10 @@ app.command()(agents.train)
 app.command()(agents.evaluate)
 app.command()(sync.calibrate)
 app.command()(sync.backtest)
+app.command()(state.state)
+app.command()(state.forecast)
+app.command()(live.replay)
+app.command()(live.mirror)
 
 
 def _version(show: bool) -> None:
