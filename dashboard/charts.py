@@ -363,12 +363,19 @@ def gantt(
     row_title: str,
     color_title: str,
     domain: tuple[float, float] | None = None,
+    row_order: list[str] | None = None,
 ) -> alt.Chart:
     """Operations as bars from ``start`` to ``end`` on one row per ``row``, coloured by
     ``color`` with a legend of every value; past :data:`GANTT_COLORS` values they are coloured
     (and the legend is) by consecutive groups (``jobs 0-9``), each bar's tooltip still naming
-    its own. ``domain`` fixes the time axis (a window, or one scale for several schedules)."""
-    rows = sorted(dict.fromkeys(ops[row]), key=_natural)
+    its own. ``domain`` fixes the time axis (a window, or one scale for several schedules);
+    ``row_order`` orders the rows (a scenario's stations in route order), else natural order."""
+    present = set(ops[row])
+    rows = (
+        [r for r in row_order if r in present] + sorted(present - set(row_order), key=_natural)
+        if row_order is not None
+        else sorted(dict.fromkeys(ops[row]), key=_natural)
+    )
     values = sorted(dict.fromkeys(ops[color]), key=_natural)
     data = ops.copy()
     legend_title = color_title

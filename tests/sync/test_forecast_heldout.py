@@ -1,14 +1,14 @@
 """The held-out check of forecasts (issue 14): a plant simulated by Ciw, which the twin sees
-only through its event log. ``twin calibrate`` learns a scenario from its first week; then at
-40 cut times of the following days ``twin state LOG --at T`` and ``twin forecast SCENARIO
+only through its event log. ``twin calibrate`` learns a scenario from its first three weeks;
+then at 40 cut times of the following days ``twin state LOG --at T`` and ``twin forecast SCENARIO
 --state ... --horizon 480 --json`` forecast the completions of the next 8 hours, compared
 with what the log says happened: the actual count lies inside the forecast's 90% interval
 (P5-P95) at 80-97% of cut times, and the mean absolute error of the median is at least 30%
 below that of a run of the same scenario started from empty.
 
-The plant: a press at about 93% of its capacity with calendar-time breakdowns (long repairs
-build backlogs that a start from empty cannot know), then a packing station with a finite
-buffer (blocking).
+The plant: regular arrivals into a press with rare, long calendar-time breakdowns (each
+repair builds a backlog that takes hours to clear, which a start from empty cannot know),
+then a packing station with a finite buffer (blocking).
 """
 
 from __future__ import annotations
@@ -32,24 +32,25 @@ REPLICATIONS = 40
 
 
 def busy_press() -> Plant:
-    """One product through a press (93% busy with its breakdowns) and a packing station."""
+    """Regular arrivals into a press with rare, long breakdowns, then a packing station (85%
+    busy, finite buffer): a repair leaves a backlog that the packers take hours to clear."""
     return Plant(
         stations={
             "press": Station(
                 machines=1,
                 failures=Failures(
-                    ttf={"dist": "exponential", "mean": 400}, ttr={"dist": "gamma", "shape": 2, "scale": 20}
+                    ttf={"dist": "exponential", "mean": 1500}, ttr={"dist": "gamma", "shape": 4, "scale": 30}
                 ),
             ),
             "pack": Station(machines=2, buffer=4),
         },
         products={
             "part": Product(
-                {"dist": "exponential", "mean": 1.0},
+                {"dist": "gamma", "shape": 4, "scale": 0.25},
                 ("press", "pack"),
                 {
-                    "press": {"dist": "gamma", "shape": 3, "scale": 0.28},
-                    "pack": {"dist": "lognormal", "mean": 1.3, "sd": 0.4},
+                    "press": {"dist": "gamma", "shape": 8, "scale": 0.075},
+                    "pack": {"dist": "lognormal", "mean": 1.7, "sd": 0.5},
                 },
             )
         },
@@ -63,17 +64,17 @@ def _cli(*args: str) -> Any:
 
 
 def test_forecasts_from_the_floors_state_beat_a_start_from_empty(tmp_path: Path) -> None:
-    total = 4 * WEEK
+    total = 4.5 * WEEK
     plant = simulate_plant(busy_press(), total, seed=21)
     log = plant.log
-    train, full = tmp_path / "train.csv", tmp_path / "log.csv"
-    log[log["time"] <= WEEK].to_csv(train, index=False)
-    log.to_csv(full, index=False)
+    train, full = tmp_path / "train.csv", tmp_path / "log.parquet"
+    log[log["time"] <= 3 * WEEK].to_csv(train, index=False)
+    log.to_parquet(full)
     scenario = tmp_path / "plant.yaml"
     _cli("calibrate", str(train), "--out", str(scenario))
 
     exits = np.sort(log.loc[log["event"] == "exit", "time"].to_numpy())
-    cuts = np.linspace(WEEK + 600.0, total - HORIZON - 60.0, CUTS)
+    cuts = np.linspace(3 * WEEK + 600.0, total - HORIZON - 60.0, CUTS)
     empty = json.loads(
         _cli(
             "run",
