@@ -178,7 +178,7 @@ class Mirror:
             if topic == asks:
                 requested = True
             elif topic != self.config.publish:  # a wildcard filter may also match our own message
-                self.ingest.receive(payload, arrived, redelivery=dup)
+                self.ingest.receive(payload, time.monotonic(), redelivery=dup, arrived=arrived)
         return requested
 
     def _publish(self, client: Any) -> Any:
