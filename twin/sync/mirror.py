@@ -96,7 +96,6 @@ class Mirror:
         self.scenario = scenario
         self.forecaster = forecaster
         self.log = log
-        self.published = 0
         self.forecast_error: str | None = None
         self.connected = threading.Event()
         self._forecast: tuple[int, dict[str, Any] | None] = (-1, None)
@@ -188,7 +187,6 @@ class Mirror:
         except ValueError as error:  # a forecast with a NaN in it: publish the rest
             self.forecast_error = f"forecast not valid JSON: {error}"
             text = json.dumps({**document, "forecast": None}, allow_nan=False)
-        self.published += 1
         return client.publish(self.config.publish, text, qos=1, retain=True)
 
     def run(self, stop: threading.Event) -> None:
