@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from twin.commands import agents, dashboard, design, jobshop, run, study, sync
+from twin.commands import agents, dashboard, design, jobshop, run, service, study, sync
 
 __all__ = ["app", "main"]
 
@@ -31,6 +31,10 @@ app.command()(agents.train)
 app.command()(agents.evaluate)
 app.command()(sync.calibrate)
 app.command()(sync.backtest)
+app.command()(agents.export)
+app.command()(service.serve)
+app.add_typer(service.token_app, name="token")
+app.add_typer(service.audit_app, name="audit")
 
 
 def main() -> None:

@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path as PathParam, Request
+from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
 
 from twin.errors import ScenarioError
 from twin.scenario import load_warnings

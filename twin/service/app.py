@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -76,7 +76,9 @@ _bearer = HTTPBearer(auto_error=False, description="A token from `twin token cre
 def require(role: Role) -> Callable[..., Principal]:
     """A dependency that admits tokens of ``role`` or higher (see the module doc)."""
 
-    def check(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+    def check(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ) -> Principal:
         services = services_of(request)
         challenge = {"WWW-Authenticate": "Bearer"}
         if credentials is None:

@@ -60,11 +60,11 @@ class OnnxPolicy:
             )
         text = self.session.get_modelmeta().custom_metadata_map.get("card")
         try:
-            card = json.loads(text) if text else None
+            card: dict[str, Any] = json.loads(text or "null")
             self.observation_size, self.actions = int(card["observation_size"]), int(card["actions"])
         except (ValueError, TypeError, KeyError):
             raise PolicyError("model: metadata `card` with observation_size and actions is missing") from None
-        self.card: dict[str, Any] = card
+        self.card = card
 
     def decide(self, observation: list[float], mask: list[bool]) -> Decision:
         """The action for one observation and its mask.

@@ -16,7 +16,7 @@ from twin.scenario.yaml_safe import YamlError, safe_load_text
 from twin.service.limits import BudgetError, check_budget
 from twin.studies.sweep import plan_points
 
-__all__ = ["BudgetError", "MAX_POINTS", "budget_check", "overrides_of", "read_scenario", "sweep_points"]
+__all__ = ["MAX_POINTS", "BudgetError", "budget_check", "overrides_of", "read_scenario", "sweep_points"]
 
 MAX_POINTS = 1000
 """Most points one sweep request may have."""
