@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from twin.commands import agents, dashboard, design, jobshop, run, service, study, sync
+from twin.commands import agents, dashboard, design, jobshop, run, service, state, study, sync
 
 __all__ = ["app", "main"]
 
@@ -31,6 +31,7 @@ app.command()(agents.train)
 app.command()(agents.evaluate)
 app.command()(sync.calibrate)
 app.command()(sync.backtest)
+app.command()(state.state)
 app.command()(agents.export)
 app.command()(service.serve)
 app.add_typer(service.token_app, name="token")
