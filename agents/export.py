@@ -13,7 +13,6 @@ The graph has the fixed shape of one env (``stations`` x ``max_queue``); a candi
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,7 +50,7 @@ def _masked_actor(policy: Any) -> Any:
     import torch
     from torch import nn
 
-    class MaskedActor(nn.Module):  # type: ignore[misc]
+    class MaskedActor(nn.Module):
         """The actor's deterministic, masked choice (see the module doc)."""
 
         def __init__(self) -> None:
@@ -84,6 +83,7 @@ def export_onnx(
     Raises:
         ExportError: the model is no actor-critic policy, the shape does not fit it, or the rule is unknown.
     """
+    import numpy as np
     import onnx
     import torch
     from gymnasium import spaces
@@ -92,14 +92,18 @@ def export_onnx(
     from agents.policies import resize_policy
 
     if fallback_rule not in rule_names():
-        raise ExportError(f"--fallback-rule: unknown rule (expected one of: {', '.join(rule_names())}) (got {fallback_rule!r})")
+        raise ExportError(
+            f"--fallback-rule: unknown rule (expected one of: {', '.join(rule_names())}) (got {fallback_rule!r})"
+        )
     model = load_any_model(model_path)
     policy = model.policy
     if not hasattr(policy, "action_net") or not isinstance(policy.action_space, spaces.Discrete):
-        raise ExportError(f"MODEL: only actor-critic policies with discrete actions export (got {type(model).__name__})")
+        raise ExportError(
+            f"MODEL: only actor-critic policies with discrete actions export (got {type(model).__name__})"
+        )
     own = Layout.of_size(int(policy.observation_space.shape[0]), int(policy.action_space.n))
     layout = Layout(stations or own.stations, max_queue or own.max_queue)
-    observation_space = spaces.Box(-1.0, 1.0, (layout.size,), dtype="float32")
+    observation_space = spaces.Box(-1.0, 1.0, (layout.size,), dtype=np.float32)
     try:
         policy = resize_policy(policy, observation_space, spaces.Discrete(layout.max_queue))
     except ValueError as error:
@@ -107,19 +111,9 @@ def export_onnx(
     policy.set_training_mode(False)
     actor = _masked_actor(policy)
     example = (torch.zeros(1, layout.size), torch.ones(1, layout.max_queue, dtype=torch.bool))
-    buffer = io.BytesIO()
-    torch.onnx.export(
-        actor,
-        example,
-        buffer,
-        input_names=["observation", "action_mask"],
-        output_names=["probabilities", "action"],
-        dynamic_axes={name: {0: "batch"} for name in ("observation", "action_mask", "probabilities", "action")},
-        dynamo=False,
-    )
-    graph = onnx.load_from_string(buffer.getvalue())
     card_file = model_path.with_name("model_card.json")
     card = json.loads(card_file.read_text(encoding="utf-8")) if card_file.is_file() else {}
+    card.pop("validation_curve", None)  # long, and in the source's card already
     card.update(
         format=FORMAT,
         observation_size=layout.size,
@@ -130,9 +124,18 @@ def export_onnx(
         source_sha256=hashlib.sha256(model_path.read_bytes()).hexdigest(),
         exported=datetime.now(UTC).isoformat(),
     )
-    card.pop("validation_curve", None)  # long, and in the source's card already
-    onnx.helper.set_model_props(graph, {"card": json.dumps(card)})
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(out) as temporary:
+        torch.onnx.export(
+            actor,
+            example,
+            str(temporary),
+            input_names=["observation", "action_mask"],
+            output_names=["probabilities", "action"],
+            dynamic_axes={name: {0: "batch"} for name in ("observation", "action_mask", "probabilities", "action")},
+            dynamo=False,
+        )
+        graph = onnx.load(str(temporary))
+        onnx.helper.set_model_props(graph, {"card": json.dumps(card)})
         onnx.save(graph, str(temporary))
     return card

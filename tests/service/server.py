@@ -91,7 +91,6 @@ def wait_job(client: httpx.Client, job_id: str, timeout: float = 60) -> dict[str
 
 def tiny_policy(stations: int = 2, max_queue: int = 3, seed: int = 0) -> bytes:
     """A linear dispatcher (logits = observation @ W) as ONNX with the mask inside."""
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     size = 3 + 6 * stations + 7 * max_queue
@@ -117,8 +116,14 @@ def tiny_policy(stations: int = 2, max_queue: int = 3, seed: int = 0) -> bytes:
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
-    card = {"name": "tiny", "observation_size": size, "actions": max_queue, "stations": stations,
-            "max_queue": max_queue, "fallback_rule": "spt"}
+    card = {
+        "name": "tiny",
+        "observation_size": size,
+        "actions": max_queue,
+        "stations": stations,
+        "max_queue": max_queue,
+        "fallback_rule": "spt",
+    }
     helper.set_model_props(model, {"card": json.dumps(card)})
     return bytes(model.SerializeToString())
 

@@ -74,9 +74,7 @@ def test_every_role_against_every_endpoint(server: Server, world: dict[str, str]
             expected = answer if Role.parse(role) >= Role.parse(lowest) else 403
             assert response.status_code == expected, (method, path, role, response.text)
             if expected == 403:
-                assert response.json()["problems"] == [
-                    f"role: this needs {lowest} or higher (token {role} is {role})"
-                ]
+                assert response.json()["problems"] == [f"role: this needs {lowest} or higher (token {role} is {role})"]
 
 
 def test_open_paths_need_no_token(server: Server) -> None:
