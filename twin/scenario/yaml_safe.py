@@ -50,7 +50,10 @@ def safe_load_text(text: str) -> Any:
         YamlError: syntax errors (with line and column), tags that construct objects,
             several documents, and documents that expand past :data:`MAX_NODES`.
     """
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as error:  # the reader refuses control characters before any parsing
+        raise YamlError(f"not valid YAML: {error}") from None
     try:
         node = loader.get_single_node()
         if node is None:

@@ -35,6 +35,7 @@ __all__ = ["ERROR_RESPONSES", "Services", "create_app", "fail", "require", "serv
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in {
+        400: "the body is not JSON",
         401: "no valid token",
         403: "the token's role is too low",
         404: "no such thing",
