@@ -33,6 +33,6 @@ def test_generated_requests_get_no_5xx_and_match_the_schema(fuzzed: Server) -> N
         "-H", f"Authorization: Bearer {fuzzed.tokens['admin']}",
         "--checks", CHECKS, "--max-examples", "20", "--generation-deterministic", "--exclude-method", "DELETE",
     ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=400)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=400, cwd=fuzzed.data)
     assert done.returncode == 0, done.stdout[-4000:]
     assert "Traceback" not in (fuzzed.data / "server.log").read_text()
