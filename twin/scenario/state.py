@@ -7,7 +7,10 @@ processing time already spent on the machine (time down not counted); ``arrival`
 addition to the contract, optional) is when the job entered the plant, for lead times.
 ``where`` is ``entrance`` (arrived, waiting for room at its first station), ``buffer``,
 ``machine``, or ``transit`` (an addition: handed to transport at ``station``, not yet
-delivered). Machines not listed are idle since ``time``.
+delivered). A machine may also give its ``age`` and ``worked`` (additions, optional):
+calendar and processing time since its last repair, from which a warm start draws the time to
+its next failure (without them it starts as good as new). Machines not listed are idle since
+``time``.
 
 It lives in the scenario layer because the model (:mod:`twin.sim.warmstart`) starts from it;
 the event-log tracker that cuts it from a floor's log is :mod:`twin.sync.state`.
@@ -86,6 +89,12 @@ class MachineStatus(_Model):
     machine: str = Field(min_length=1, description="Machine id within the station.")
     state: MachineStateName
     since: float = Field(allow_inf_nan=False, description="When the machine entered this state.")
+    age: float | None = Field(
+        None, ge=0, allow_inf_nan=False, description="Calendar time since its last repair (or since it is known)."
+    )
+    worked: float | None = Field(
+        None, ge=0, allow_inf_nan=False, description="Processing time since its last repair (or since it is known)."
+    )
 
 
 class PlantState(_Model):

@@ -60,6 +60,10 @@ class _Machine:
     jobs: list[str] = field(default_factory=list)
     resume: str = "idle"
     """The state to return to on ``up``."""
+    renewed: float = 0.0
+    """Its last ``up``, or its first event: what its age counts from."""
+    worked: float = 0.0
+    """Processing time since ``renewed``, up to ``since``."""
 
 
 class StateTracker:
@@ -212,7 +216,7 @@ class StateTracker:
             return f"job '{job}' is in the buffer of '{found.station}', not '{station}'"
         if found.where == "machine" and (found.station, found.machine) != (station, machine):
             return f"job '{job}' is on machine '{found.machine}' of '{found.station}'"
-        holder = self.machines.setdefault((station, machine), _Machine(since=now))
+        holder = self.machines.setdefault((station, machine), _Machine(since=now, renewed=now))
         if holder.state in ("down", "maintenance"):
             return f"machine '{machine}' of '{station}' is {holder.state}"
         if found.where == "entrance" or found.step < 0:
@@ -319,6 +323,8 @@ class StateTracker:
 
     def _set(self, holder: _Machine, state: str, now: float) -> None:
         if holder.state != state:
+            if holder.state == "busy":
+                holder.worked += now - holder.since
             holder.state, holder.since = state, now
 
     def _pause(self, holder: _Machine, now: float) -> None:
@@ -331,7 +337,7 @@ class StateTracker:
     def _out(self, state: str, now: float, station: str, machine: str) -> str | None:
         if not station or not machine:
             return f"{state} needs a station and a machine"
-        holder = self.machines.setdefault((station, machine), _Machine(since=now))
+        holder = self.machines.setdefault((station, machine), _Machine(since=now, renewed=now))
         if holder.state == state:
             return f"machine '{machine}' of '{station}' is already {state}"
         if holder.state not in ("down", "maintenance"):
@@ -356,6 +362,7 @@ class StateTracker:
             if self.jobs[name].processing:
                 self.jobs[name].since = now
         self._set(holder, holder.resume if holder.jobs else "idle", now)
+        holder.renewed, holder.worked = now, 0.0
         return None
 
     # Reading ------------------------------------------------------------------------------
@@ -391,7 +398,14 @@ class StateTracker:
                 )
             )
         machines = [
-            MachineStatus(station=station, machine=machine, state=m.state, since=m.since)
+            MachineStatus(
+                station=station,
+                machine=machine,
+                state=m.state,
+                since=m.since,
+                age=now - m.renewed,
+                worked=m.worked + (now - m.since if m.state == "busy" else 0.0),
+            )
             for (station, machine), m in self.machines.items()
         ]
         return PlantState(time=now, jobs=jobs, machines=machines)
