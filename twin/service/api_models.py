@@ -13,11 +13,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
 
+from twin.errors import ScenarioError
 from twin.service.app import fail, require, services_of
 from twin.service.audit import verify_audit
 from twin.service.models import MODEL_ID, ModelConflict, UnknownModel
-from twin.service.policy import PolicyError
+from twin.service.policy import OnnxPolicy, PolicyError
 from twin.service.roles import Role
+from twin.service.scenarios import read_scenario
 from twin.service.schemas import DecideRequest, PromoteRequest, TokenRequest
 from twin.service.tokens import Principal, TokenError
 
@@ -86,9 +88,11 @@ def rollback_model(model_id: ModelId, request: Request, _: Admin) -> dict[str, A
 
 @router.post("/decide", tags=["decisions"])
 def decide(body: DecideRequest, request: Request, _: Operator) -> dict[str, Any]:
-    """The job a model chooses for the station that must decide: ``action`` (its slot in the
-    station's queue, in order of entry), every action's probability (zero where masked), the
-    model version and the rule to fall back to (the card's ``fallback_rule``)."""
+    """The job a model chooses for the station that must decide, from an env observation and
+    its mask, or from a scenario and a plant state (the twin runs from the state to the next
+    decision; see :mod:`twin.service.decisions`): ``action`` (the job's slot in the station's
+    queue, in order of entry), ``job`` (its id in the state), every action's probability (zero
+    where masked), the model version and hash, and the rule to fall back to."""
     models = services_of(request).models
     try:
         version, digest, policy = models.policy(body.model, body.version)
@@ -97,25 +101,42 @@ def decide(body: DecideRequest, request: Request, _: Operator) -> dict[str, Any]
     except ModelConflict as error:
         raise fail(409, str(error)) from None
     request.state.model_version = f"{body.model}@{version}"
-    if body.observation is None or body.mask is None:
-        raise fail(422, "observation: an observation and its mask are required")
+    answer: dict[str, Any] = {"model": body.model, "version": version, "hash": digest}
     try:
-        decision = policy.decide(body.observation, body.mask)
+        if body.observation is not None and body.mask is not None:
+            return answer | _from_observation(policy, body.observation, body.mask)
+        if body.scenario is not None and body.state is not None:
+            return answer | _from_state(policy, body)
     except PolicyError as error:
         raise fail(422, str(error)) from None
+    raise fail(422, "decide: give an observation and its mask, or a scenario and a plant state")
+
+
+def _from_observation(policy: OnnxPolicy, observation: list[float], mask: list[bool]) -> dict[str, Any]:
+    decision = policy.decide(observation, mask)
     stations = int(policy.card.get("stations", 0))
-    onehot = body.observation[3 : 3 + stations]
+    onehot = observation[3 : 3 + stations]
     station = max(range(stations), key=onehot.__getitem__) if stations and max(onehot) > 0 else None
     return {
-        "model": body.model,
-        "version": version,
-        "hash": digest,
         "station": station,
-        "action": decision.action,
         "job": None,
+        "action": decision.action,
         "probabilities": decision.probabilities,
         "fallback_rule": str(policy.card.get("fallback_rule", "fifo")),
     }
+
+
+def _from_state(policy: OnnxPolicy, body: DecideRequest) -> dict[str, Any]:
+    from twin.scenario.state import parse_state
+    from twin.service.decisions import decide_from_state
+
+    assert body.scenario is not None  # checked by the caller
+    try:
+        scenario = read_scenario(body.scenario)
+        state = parse_state(body.state, scenario)
+    except ScenarioError as error:
+        raise fail(422, *[str(problem) for problem in error.problems]) from None
+    return decide_from_state(policy, scenario, state)
 
 
 @router.get("/tokens", tags=["tokens"])

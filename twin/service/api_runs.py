@@ -22,7 +22,7 @@ from twin.service.jobs import JobConflict, QueueFull
 from twin.service.limits import RateLimiter
 from twin.service.roles import Role
 from twin.service.scenarios import BudgetError, budget_check, overrides_of, read_scenario, sweep_points
-from twin.service.schemas import RunRequest, ScenarioRequest, SweepRequest
+from twin.service.schemas import ForecastRequest, RunRequest, ScenarioRequest, SweepRequest
 from twin.service.tokens import Principal
 
 __all__ = ["router"]
@@ -111,6 +111,26 @@ def start_sweep(body: SweepRequest, request: Request, _: Planner) -> dict[str, A
         "runs": str(config.runs_dir),
     }
     return _submit(request, "sweep", spec)
+
+
+@router.post("/forecast", tags=["forecasts"])
+def forecast(body: ForecastRequest, request: Request, _: Planner) -> dict[str, Any]:
+    """The ``twin forecast --json`` document of ``horizon`` from a plant state: KPIs with 95%
+    intervals, completions per bin, per job its completion quantiles and probability of being
+    late. Answered at once (not a job); the budget counts replications x horizon x stations."""
+    from twin.scenario.state import parse_state
+    from twin.sync.forecast import forecast as run_forecast
+
+    config = services_of(request).config
+    try:
+        scenario = read_scenario(body.scenario, body.overrides)
+        budget_check(scenario, body.replications, config.budget, horizon=body.horizon)
+        state = parse_state(body.state, scenario)
+        return run_forecast(scenario, state, body.horizon, body.replications, body.seed)
+    except ScenarioError as error:
+        raise fail(422, *_problems(error)) from None
+    except BudgetError as error:
+        raise fail(422, str(error)) from None
 
 
 @router.get("/jobs", tags=["jobs"])

@@ -23,8 +23,6 @@ class ServiceConfig:
         job_timeout: seconds a run or sweep job may take before it is stopped.
         queue_limit: jobs waiting or running at once (429 beyond).
         workers: jobs running at once, each in its own process.
-        state_file: a plant-state JSON kept current by the live mirror, read by
-            ``GET /v1/state`` and by decisions that name no state (None: no mirror).
     """
 
     data: Path = Path("twin-service")
@@ -37,7 +35,6 @@ class ServiceConfig:
     job_timeout: float = 600.0
     queue_limit: int = 16
     workers: int = 1
-    state_file: Path | None = None
 
     @property
     def runs_dir(self) -> Path:

@@ -67,7 +67,7 @@ class SweepRequest(RunRequest):
 class ForecastRequest(ScenarioRequest):
     """A forecast from a plant state, as ``twin forecast``."""
 
-    state: dict[str, Any] | None = Field(None, description="The plant state (default: the mirror's current one).")
+    state: dict[str, Any] = Field(description="The plant state (`twin state`'s JSON).")
     horizon: float = Field(gt=0, description="Time to forecast past the state's time, in the scenario's unit.")
     replications: int | None = Field(None, ge=1, le=MAX_REPLICATIONS, description="Default: the scenario's.")
     seed: int | None = Field(None, ge=0, le=MAX_SEED)
@@ -75,14 +75,14 @@ class ForecastRequest(ScenarioRequest):
 
 class DecideRequest(_Strict):
     """A decision asked of a model: give an env observation and its mask, or a scenario and a
-    plant state (or neither, to decide on the mirror's current state)."""
+    plant state."""
 
     model: str = Field(description="Model id in the registry.")
     version: int | None = Field(None, ge=1, description="Default: the serving version.")
     observation: list[float] | None = Field(None, description="A twin/Dispatch-v0 observation.")
     mask: list[bool] | None = Field(None, description="The observation's action mask (true: allowed).")
     scenario: ScenarioData | None = Field(None, description="The scenario of the plant state.")
-    state: dict[str, Any] | None = Field(None, description="A plant state; default: the mirror's current one.")
+    state: dict[str, Any] | None = Field(None, description="A plant state (`twin state`'s JSON).")
 
 
 class PromoteRequest(_Strict):
