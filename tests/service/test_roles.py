@@ -39,9 +39,11 @@ def table(world: dict[str, str]) -> list[tuple[str, str, dict[str, Any] | bytes 
         ("POST", "/v1/scenarios/validate", {"scenario": MM1}, "viewer", 200),
         ("GET", "/v1/models", None, "viewer", 200),
         ("GET", "/v1/models/tiny", None, "viewer", 200),
+        ("GET", "/v1/state", None, "viewer", 404),  # this server follows no mirror
         ("POST", "/v1/runs", SMALL, "planner", 202),
         ("POST", "/v1/sweeps", sweep, "planner", 202),
         ("POST", f"/v1/jobs/{world['job']}/cancel", None, "planner", 409),  # it has ended
+        ("POST", "/v1/forecast", {"horizon": 10}, "planner", 422),  # no scenario, no mirror
         ("POST", "/v1/decide", decide, "operator", 200),
         ("PUT", "/v1/models/tiny", tiny_policy(seed=1), "admin", 201),
         ("POST", "/v1/models/tiny/promote", {"version": 1}, "admin", 200),

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from twin.commands.common import fail
+from twin.commands.common import fail, read_scenario
 
 __all__ = ["audit_app", "serve", "token_app"]
 
@@ -41,6 +41,13 @@ def serve(
     job_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds a run or sweep job may take.")] = 600.0,
     queue_limit: Annotated[int, typer.Option(min=1, help="Jobs waiting or running at once (429 beyond).")] = 16,
     workers: Annotated[int, typer.Option(min=1, help="Jobs running at once, each in its own process.")] = 1,
+    scenario: Annotated[
+        Path | None, typer.Option(help="The plant the service follows: decisions and forecasts default to it.")
+    ] = None,
+    mirror_state: Annotated[
+        Path | None,
+        typer.Option(help="Plant-state file a live mirror keeps current (twin mirror --state-out); needs --scenario."),
+    ] = None,
 ) -> None:
     """Serve the twin over HTTP: runs, sweeps, decisions and models behind bearer tokens (OpenAPI at /docs)."""
     problems = [
@@ -48,8 +55,12 @@ def serve(
         *_folder_problems("--runs", runs),
         *_folder_problems("--models", models),
     ]
+    if mirror_state is not None and scenario is None:
+        problems.append("--mirror-state: needs --scenario (the plant the mirror follows)")
     if problems:
         fail(problems)
+    if scenario is not None:
+        read_scenario(scenario, None)
     import uvicorn
 
     from twin.service.app import create_app
@@ -66,6 +77,8 @@ def serve(
         job_timeout=job_timeout,
         queue_limit=queue_limit,
         workers=workers,
+        scenario=scenario,
+        mirror_state=mirror_state,
     )
     uvicorn.run(create_app(config), host=host, port=port, log_level="info")
 

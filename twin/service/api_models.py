@@ -16,10 +16,11 @@ from fastapi import Path as PathParam
 from twin.errors import ScenarioError
 from twin.service.app import fail, require, services_of
 from twin.service.audit import verify_audit
+from twin.service.decisions import decide_from_state
+from twin.service.mirrored import NoMirror, plant_of
 from twin.service.models import MODEL_ID, ModelConflict, UnknownModel
 from twin.service.policy import OnnxPolicy, PolicyError
 from twin.service.roles import Role
-from twin.service.scenarios import read_scenario
 from twin.service.schemas import DecideRequest, PromoteRequest, TokenRequest
 from twin.service.tokens import Principal, TokenError
 
@@ -89,8 +90,9 @@ def rollback_model(model_id: ModelId, request: Request, _: Admin) -> dict[str, A
 @router.post("/decide", tags=["decisions"])
 def decide(body: DecideRequest, request: Request, _: Operator) -> dict[str, Any]:
     """The job a model chooses for the station that must decide, from an env observation and
-    its mask, or from a scenario and a plant state (the twin runs from the state to the next
-    decision; see :mod:`twin.service.decisions`): ``action`` (the job's slot in the station's
+    its mask, or from a scenario and a plant state (default: the served scenario and the
+    mirror's state; the twin runs from the state to the next decision, see
+    :mod:`twin.service.decisions`): ``action`` (the job's slot in the station's
     queue, in order of entry), ``job`` (its id in the state), every action's probability (zero
     where masked), the model version and hash, and the rule to fall back to."""
     models = services_of(request).models
@@ -105,11 +107,12 @@ def decide(body: DecideRequest, request: Request, _: Operator) -> dict[str, Any]
     try:
         if body.observation is not None and body.mask is not None:
             return answer | _from_observation(policy, body.observation, body.mask)
-        if body.scenario is not None and body.state is not None:
-            return answer | _from_state(policy, body)
-    except PolicyError as error:
+        scenario, state = plant_of(services_of(request).mirror, body.scenario, [], body.state)
+        return answer | decide_from_state(policy, scenario, state)
+    except ScenarioError as error:
+        raise fail(422, *[str(problem) for problem in error.problems]) from None
+    except (PolicyError, NoMirror) as error:
         raise fail(422, str(error)) from None
-    raise fail(422, "decide: give an observation and its mask, or a scenario and a plant state")
 
 
 def _from_observation(policy: OnnxPolicy, observation: list[float], mask: list[bool]) -> dict[str, Any]:
@@ -124,19 +127,6 @@ def _from_observation(policy: OnnxPolicy, observation: list[float], mask: list[b
         "probabilities": decision.probabilities,
         "fallback_rule": str(policy.card.get("fallback_rule", "fifo")),
     }
-
-
-def _from_state(policy: OnnxPolicy, body: DecideRequest) -> dict[str, Any]:
-    from twin.scenario.state import parse_state
-    from twin.service.decisions import decide_from_state
-
-    assert body.scenario is not None  # checked by the caller
-    try:
-        scenario = read_scenario(body.scenario)
-        state = parse_state(body.state, scenario)
-    except ScenarioError as error:
-        raise fail(422, *[str(problem) for problem in error.problems]) from None
-    return decide_from_state(policy, scenario, state)
 
 
 @router.get("/tokens", tags=["tokens"])

@@ -20,6 +20,7 @@ from twin.scenario import load_warnings
 from twin.service.app import fail, require, services_of
 from twin.service.jobs import JobConflict, QueueFull
 from twin.service.limits import RateLimiter
+from twin.service.mirrored import NoMirror, plant_of
 from twin.service.roles import Role
 from twin.service.scenarios import BudgetError, budget_check, overrides_of, read_scenario, sweep_points
 from twin.service.schemas import ForecastRequest, RunRequest, ScenarioRequest, SweepRequest
@@ -115,22 +116,42 @@ def start_sweep(body: SweepRequest, request: Request, _: Planner) -> dict[str, A
 
 @router.post("/forecast", tags=["forecasts"])
 def forecast(body: ForecastRequest, request: Request, _: Planner) -> dict[str, Any]:
-    """The ``twin forecast --json`` document of ``horizon`` from a plant state: KPIs with 95%
-    intervals, completions per bin, per job its completion quantiles and probability of being
-    late. Answered at once (not a job); the budget counts replications x horizon x stations."""
-    from twin.scenario.state import parse_state
+    """The ``twin forecast --json`` document of ``horizon`` from a plant state (default: the
+    mirror's, with the served scenario): KPIs with 95% intervals, completions per bin, per job
+    its completion quantiles and probability of being late. Answered at once (not a job); the
+    budget counts replications x horizon x stations."""
     from twin.sync.forecast import forecast as run_forecast
 
-    config = services_of(request).config
+    services = services_of(request)
     try:
-        scenario = read_scenario(body.scenario, body.overrides)
-        budget_check(scenario, body.replications, config.budget, horizon=body.horizon)
-        state = parse_state(body.state, scenario)
+        scenario, state = plant_of(services.mirror, body.scenario, body.overrides, body.state)
+        budget_check(scenario, body.replications, services.config.budget, horizon=body.horizon)
         return run_forecast(scenario, state, body.horizon, body.replications, body.seed)
     except ScenarioError as error:
         raise fail(422, *_problems(error)) from None
-    except BudgetError as error:
+    except (BudgetError, NoMirror) as error:
         raise fail(422, str(error)) from None
+
+
+@router.get("/state", tags=["forecasts"])
+def mirrored_state(request: Request, _: Viewer) -> dict[str, Any]:
+    """The plant state the live mirror keeps current (``twin serve --mirror-state``): ``time``,
+    ``age_s`` (seconds since the mirror wrote it), ``scenario`` (its name) and ``state``; 404
+    when the service follows no mirror or it has written nothing yet."""
+    services = services_of(request)
+    try:
+        state, age = services.mirror.current()
+    except NoMirror as error:
+        raise fail(404, str(error)) from None
+    except ScenarioError as error:
+        raise fail(409, *_problems(error)) from None
+    assert services.scenario is not None  # a mirror is followed with its scenario
+    return {
+        "time": state.time,
+        "age_s": age,
+        "scenario": services.scenario.name,
+        "state": state.model_dump(mode="json"),
+    }
 
 
 @router.get("/jobs", tags=["jobs"])

@@ -19,11 +19,13 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from twin.scenario import Scenario, load_scenario
 from twin.service.audit import AuditLog
 from twin.service.config import ServiceConfig
 from twin.service.guard import Guard
 from twin.service.jobs import JobManager
 from twin.service.limits import RateLimiter
+from twin.service.mirrored import MirroredState
 from twin.service.models import ModelRegistry
 from twin.service.roles import Role
 from twin.service.schemas import ErrorBody
@@ -58,6 +60,8 @@ class Services:
     limiter: RateLimiter
     jobs: JobManager
     models: ModelRegistry
+    scenario: Scenario | None
+    mirror: MirroredState
 
 
 def services_of(request: Request) -> Services:
@@ -125,12 +129,17 @@ async def _validation_error(_: Request, error: Exception) -> JSONResponse:
 
 
 def create_app(config: ServiceConfig) -> FastAPI:
-    """The service over ``config``'s data folder, run store and model registry."""
+    """The service over ``config``'s data folder, run store and model registry.
+
+    Raises:
+        ScenarioError: ``config.scenario`` is not a valid scenario file.
+    """
     from twin.service import api_models, api_runs
 
     version = package_versions(("factory-twin",))["factory-twin"]
 
     config.data.mkdir(parents=True, exist_ok=True)
+    scenario = load_scenario(config.scenario) if config.scenario is not None else None
     services = Services(
         config=config,
         tokens=TokenStore(config.data),
@@ -138,6 +147,8 @@ def create_app(config: ServiceConfig) -> FastAPI:
         limiter=RateLimiter(config.rate, config.burst),
         jobs=JobManager(config.job_timeout, config.queue_limit, config.workers),
         models=ModelRegistry(config.models_dir),
+        scenario=scenario,
+        mirror=MirroredState(scenario, config.mirror_state),
     )
 
     @asynccontextmanager

@@ -23,6 +23,10 @@ class ServiceConfig:
         job_timeout: seconds a run or sweep job may take before it is stopped.
         queue_limit: jobs waiting or running at once (429 beyond).
         workers: jobs running at once, each in its own process.
+        scenario: the plant the service follows (decisions and forecasts that bring no
+            scenario use it).
+        mirror_state: the plant-state file a live mirror keeps current (``twin mirror
+            --state-out``); decisions and forecasts that bring no state use it.
     """
 
     data: Path = Path("twin-service")
@@ -35,6 +39,8 @@ class ServiceConfig:
     job_timeout: float = 600.0
     queue_limit: int = 16
     workers: int = 1
+    scenario: Path | None = None
+    mirror_state: Path | None = None
 
     @property
     def runs_dir(self) -> Path:

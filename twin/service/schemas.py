@@ -64,10 +64,12 @@ class SweepRequest(RunRequest):
     zip: bool = False
 
 
-class ForecastRequest(ScenarioRequest):
+class ForecastRequest(_Strict):
     """A forecast from a plant state, as ``twin forecast``."""
 
-    state: dict[str, Any] = Field(description="The plant state (`twin state`'s JSON).")
+    scenario: ScenarioData | None = Field(None, description="The scenario; default: the one the service follows.")
+    overrides: list[str] = Field(default_factory=list, description="`path=value` overrides, as `twin run --set`.")
+    state: dict[str, Any] | None = Field(None, description="The plant state; default: the mirror's current one.")
     horizon: float = Field(gt=0, description="Time to forecast past the state's time, in the scenario's unit.")
     replications: int | None = Field(None, ge=1, le=MAX_REPLICATIONS, description="Default: the scenario's.")
     seed: int | None = Field(None, ge=0, le=MAX_SEED)
@@ -75,14 +77,14 @@ class ForecastRequest(ScenarioRequest):
 
 class DecideRequest(_Strict):
     """A decision asked of a model: give an env observation and its mask, or a scenario and a
-    plant state."""
+    plant state (each defaults to what the service follows: its scenario, the mirror's state)."""
 
     model: str = Field(description="Model id in the registry.")
     version: int | None = Field(None, ge=1, description="Default: the serving version.")
     observation: list[float] | None = Field(None, description="A twin/Dispatch-v0 observation.")
     mask: list[bool] | None = Field(None, description="The observation's action mask (true: allowed).")
-    scenario: ScenarioData | None = Field(None, description="The scenario of the plant state.")
-    state: dict[str, Any] | None = Field(None, description="A plant state (`twin state`'s JSON).")
+    scenario: ScenarioData | None = Field(None, description="The plant's scenario; default: the service's.")
+    state: dict[str, Any] | None = Field(None, description="A plant state; default: the mirror's current one.")
 
 
 class PromoteRequest(_Strict):
