@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
+from starlette.concurrency import run_in_threadpool
 
 from twin.errors import ScenarioError
 from twin.service.app import fail, require, services_of
@@ -88,13 +89,16 @@ def rollback_model(model_id: ModelId, request: Request, _: Admin) -> dict[str, A
 
 
 @router.post("/decide", tags=["decisions"])
-def decide(body: DecideRequest, request: Request, _: Operator) -> dict[str, Any]:
+async def decide(body: DecideRequest, request: Request, _: Operator) -> dict[str, Any]:
     """The job a model chooses for the station that must decide, from an env observation and
     its mask, or from a scenario and a plant state (default: the served scenario and the
     mirror's state; the twin runs from the state to the next decision, see
     :mod:`twin.service.decisions`): ``action`` (the job's slot in the station's
     queue, in order of entry), ``job`` (its id in the state), every action's probability (zero
-    where masked), the model version and hash, and the rule to fall back to."""
+    where masked), the model version and hash, and the rule to fall back to.
+
+    An observation is answered on the event loop (a fraction of a millisecond); a plant state
+    in a worker thread (the twin runs, tens of milliseconds)."""
     models = services_of(request).models
     try:
         version, digest, policy = models.policy(body.model, body.version)
@@ -108,7 +112,7 @@ def decide(body: DecideRequest, request: Request, _: Operator) -> dict[str, Any]
         if body.observation is not None and body.mask is not None:
             return answer | _from_observation(policy, body.observation, body.mask)
         scenario, state = plant_of(services_of(request).mirror, body.scenario, [], body.state)
-        return answer | decide_from_state(policy, scenario, state)
+        return answer | await run_in_threadpool(decide_from_state, policy, scenario, state)
     except ScenarioError as error:
         raise fail(422, *[str(problem) for problem in error.problems]) from None
     except (PolicyError, NoMirror) as error:

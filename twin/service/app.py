@@ -8,7 +8,7 @@ token's rate 429 with Retry-After (docs/architecture.md, "Decision service").
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -78,10 +78,15 @@ def fail(status: int, *lines: str, headers: dict[str, str] | None = None) -> HTT
 _bearer = HTTPBearer(auto_error=False, description="A token from `twin token create`.")
 
 
-def require(role: Role) -> Callable[..., Principal]:
-    """A dependency that admits tokens of ``role`` or higher (see the module doc)."""
+def require(role: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that admits tokens of ``role`` or higher (see the module doc).
 
-    def check(
+    It runs on the event loop, not in a worker thread: checking a known token takes
+    microseconds, and a thread hop per request is what a loaded machine makes slow (the first
+    argon2 check of a token, tens of milliseconds, happens once per token and server).
+    """
+
+    async def check(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
     ) -> Principal:
         services = services_of(request)
