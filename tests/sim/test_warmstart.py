@@ -10,10 +10,11 @@ from scipy import stats
 
 from tests.helpers import scenario
 from twin.measure.kpi import compute_kpis
+from twin.scenario import Scenario
 from twin.scenario.distributions import Gamma, LogNormal, Weibull
 from twin.scenario.residuals import residual
 from twin.scenario.state import PlantState
-from twin.sim.log import JobEvent
+from twin.sim.log import JobEvent, MachineState
 from twin.sim.plant import Plant
 
 KPIS = ("completed", "throughput", "wip_mean", "lead_time_mean", "tardiness_mean", "stations.a.utilization")
@@ -26,6 +27,17 @@ DETERMINISTIC = scenario(
     },
     {"p": {"release": [{"at": 1.0 * i, "due": 10.0 * i + 30} for i in range(200)], "route": ["a", "b", "c"]}},
     horizon=300,
+)
+
+BLOCKING = scenario(
+    {
+        "a": {"machines": 2, "process_time": 1.0},
+        "b": {"buffer": 0, "process_time": 1.3},
+        "c": {"machines": 2, "buffer": 0, "process_time": 2.9},
+        "d": {"buffer": 0, "process_time": 1.1},
+    },
+    {"p": {"release": [{"at": 0, "quantity": 300}], "route": ["a", "b", "c", "d"]}},
+    horizon=250,
 )
 
 MEMORYLESS = scenario(
@@ -44,18 +56,21 @@ def _split(s: object, at: float, seed: int = 0, replication: int = 0) -> tuple[P
     return first, first.snapshot()
 
 
-def test_a_split_deterministic_run_has_the_statistics_of_the_unsplit_one() -> None:
+@pytest.mark.parametrize("line", [DETERMINISTIC, BLOCKING], ids=["breakdowns", "blocking"])
+def test_a_split_deterministic_run_has_the_statistics_of_the_unsplit_one(line: Scenario) -> None:
     """Constant times and a release list: restarting from the snapshot at T reproduces the
-    unsplit run's KPIs over [T, end] exactly (waits excepted: a buffered job's counts from T)."""
-    full = Plant(DETERMINISTIC)
+    unsplit run's KPIs over [T, end] exactly (waits excepted: a buffered job's counts from T),
+    with busy-time breakdowns, and with machines blocked in chains (buffers of 0)."""
+    full = Plant(line)
     end = full.run()
     for at in (57.3, 120.0, 201.5):
-        _, state = _split(DETERMINISTIC, at)
+        _, state = _split(line, at)
         assert state.jobs and any(job.elapsed > 0 for job in state.jobs)
-        rest = Plant(DETERMINISTIC.model_copy(update={"horizon": end - at}), state=state)
+        assert line is DETERMINISTIC or any(m.state == "blocked" for m in state.machines)
+        rest = Plant(line.model_copy(update={"horizon": end - at}), state=state)
         assert rest.run() == pytest.approx(end)
-        expected = compute_kpis(full.log, DETERMINISTIC, at, end)
-        got = compute_kpis(rest.log, DETERMINISTIC, at, end)
+        expected = compute_kpis(full.log, line, at, end)
+        got = compute_kpis(rest.log, line, at, end)
         for name in KPIS:
             assert got[name] == pytest.approx(expected[name], rel=1e-9), (at, name)
 
@@ -158,3 +173,32 @@ def test_a_state_the_scenario_cannot_start_from_is_refused() -> None:
     )
     with pytest.raises(ValueError, match=r"stations\.a\.batch: warm start does not support a batch station"):
         Plant(s, state=PlantState(time=5.0))
+
+
+def test_an_aged_machine_fails_after_the_rest_of_its_time_to_failure_and_a_setup_resumes() -> None:
+    s = scenario(
+        {
+            "a": {"process_time": 3.0, "failures": {"ttf": 100.0, "ttr": 5.0, "basis": "calendar"}},
+            "b": {"process_time": 1.0, "setup": {"default": 2.0}},
+        },
+        {"p": {"release": [{"at": 0}], "route": ["a", "b"]}},
+        horizon=60,
+    )
+    state = PlantState.model_validate(
+        {
+            "time": 50.0,
+            "jobs": [{"id": "x", "product": "p", "step": 1, "where": "machine", "station": "b", "machine": "0"}],
+            "machines": [
+                {"station": "a", "machine": "0", "state": "idle", "since": 20.0, "age": 70.0},
+                {"station": "b", "machine": "0", "state": "setup", "since": 49.5},
+            ],
+        }
+    )
+    plant = Plant(s, state=state)
+    plant.run()
+    columns = plant.log.columns()
+    down = columns["state_time"][(columns["state_code"] == MachineState.DOWN)]
+    assert down.tolist() == pytest.approx([80.0])  # 100 to failure, 70 of them gone
+    starts = columns["job_time"][columns["job_kind"] == JobEvent.START]
+    finish = columns["job_time"][columns["job_kind"] == JobEvent.FINISH]
+    assert (starts.max(), finish.tolist()) == (pytest.approx(51.5), pytest.approx([52.5]))  # 1.5 of setup left

@@ -4,6 +4,7 @@ the horizon forecast from it."""
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +18,9 @@ from twin.measure.labels import format_interval, format_number, kpi_label
 
 __all__ = ["forecast", "state"]
 
+_JOBS_SHOWN = 30
+"""Jobs listed in the table of `twin forecast` (--json has them all)."""
+
 
 def state(
     log: Annotated[Path, typer.Argument(help="Event log: CSV with a header, or Parquet.", show_default=False)],
@@ -29,7 +33,7 @@ def state(
     from twin.studies.store import write_json_atomic
     from twin.sync.state import state_at
 
-    problems = []
+    problems = [] if math.isfinite(at) else [f"--at: must be a finite time (got {at})"]
     if out is not None:
         if not out.name.lower().endswith(".json"):
             problems.append(f"--out: must end in .json (got {out.name})")
@@ -86,7 +90,7 @@ def forecast(
     if problems:
         fail(problems)
     try:
-        plant_state = load_state(state_file, scenario)
+        plant_state = load_state(state_file)
         document = run_forecast(
             scenario,
             plant_state,
@@ -132,7 +136,7 @@ def _print_forecast(document: dict[str, Any], name: str, unit: str) -> None:
     jobs = Table(title=f"jobs in the state ({len(document['jobs'])}): completion time quantiles")
     for column in ("job", "due", "P10", "P50", "P90", "P(done)", "P(late)"):
         jobs.add_column(column, justify="left" if column == "job" else "right")
-    for job in document["jobs"]:
+    for job in document["jobs"][:_JOBS_SHOWN]:
         jobs.add_row(
             job["id"],
             format_number(job["due"]),
@@ -141,3 +145,5 @@ def _print_forecast(document: dict[str, Any], name: str, unit: str) -> None:
             f"{job['p_late']:.0%}",
         )
     console.print(jobs)
+    if len(document["jobs"]) > _JOBS_SHOWN:
+        console.print(f"... and {len(document['jobs']) - _JOBS_SHOWN} more jobs (all of them with --json)")

@@ -269,8 +269,8 @@ def _capacity_problems(state: PlantState, scenario: Scenario) -> Iterator[Proble
             queued.setdefault(job.station, []).append(i)
     for station, jobs in queued.items():
         spec = scenario.stations.get(station)
-        if spec is None or spec.buffer is None or spec.assemble is not None:
-            continue
+        if spec is None or spec.buffer is None or spec.assemble is not None or spec.batch is not None:
+            continue  # kit stores and batches in the making hold more than the buffer
         if len(jobs) > spec.buffer:
             yield Problem(
                 f"jobs[{jobs[spec.buffer]}].station",

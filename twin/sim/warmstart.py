@@ -117,8 +117,11 @@ def place(plant: Plant, state: PlantState) -> dict[int, str]:
     for station in plant.stations.values():
         for machine in station.machines:
             _down(plant, machine, statuses.get((station.name, machine.index)), now)
-    for since, job, machine in sorted(held, key=lambda item: item[0]):
-        _hold(plant, job, machine, since, now)
+    held.sort(key=lambda item: item[0])
+    for since, job, machine in held:  # all taken first: a release below may dispatch
+        _take(plant, job, machine, since)
+    for _, job, machine in held:
+        _hold(plant, job, machine, now)
     for order, spec in jobs:
         if spec.where == "entrance":
             job = made[order]
@@ -173,13 +176,18 @@ def _start(plant: Plant, job: Job, machine: Machine, spec: JobState, status: Mac
     machine.resume_from_state(job, job.times[job.step] - spec.elapsed, setup)
 
 
-def _hold(plant: Plant, job: Job, machine: Machine, since: float, now: float) -> None:
-    """Put finished ``job`` on ``machine``, waiting for room at its next station."""
+def _take(plant: Plant, job: Job, machine: Machine, since: float) -> None:
+    """Put finished ``job`` on ``machine`` (no longer free); its records all before the window."""
     station = machine.station
     station.free.remove(machine)
-    for kind in (_ENTER, _START, _FINISH):  # all before the window: it finished at ``since``
+    for kind in (_ENTER, _START, _FINISH):
         plant.log.job(since, job.id, station.index, -1 if kind == _ENTER else machine.index, kind)
     machine.job = job
+
+
+def _hold(plant: Plant, job: Job, machine: Machine, now: float) -> None:
+    """Send finished ``job`` on from ``machine``: to its next station if there is room, else
+    it waits there, blocking the machine."""
     job.step += 1
     if job.step == len(job.plan):  # finished its route: nothing holds it back
         plant.log.job(now, job.id, -1, -1, int(JobEvent.EXIT))
