@@ -117,14 +117,15 @@ def revoke_token(
     token: Annotated[str, typer.Argument(help="Name or id of the token.", show_default=False)],
     data: DataDir = DEFAULT_DATA,
 ) -> None:
-    """Revoke a token: a running service refuses it from its next request."""
+    """Revoke a token (every live one of a name): a running service refuses it from its next request."""
     from twin.service.tokens import TokenError, TokenStore
 
     try:
-        owner = TokenStore(data).revoke(token)
+        owners = TokenStore(data).revoke(token)
     except TokenError as error:
         fail([str(error)])
-    typer.echo(f"token {owner.name} ({owner.role.label}) revoked")
+    for owner in owners:
+        typer.echo(f"token {owner.name} ({owner.role.label}, id {owner.id}) revoked")
 
 
 @audit_app.command("verify")

@@ -150,13 +150,13 @@ def create_token(body: TokenRequest, request: Request, _: Admin) -> dict[str, st
 
 
 @router.delete("/tokens/{name}", tags=["tokens"])
-def revoke_token(name: TokenName, request: Request, _: Admin) -> dict[str, str]:
-    """Revoke the live token of this name (or id)."""
+def revoke_token(name: TokenName, request: Request, _: Admin) -> dict[str, Any]:
+    """Revoke every live token of this name (or the one of this id)."""
     try:
-        owner = services_of(request).tokens.revoke(name)
+        owners = services_of(request).tokens.revoke(name)
     except TokenError as error:
         raise fail(404, str(error)) from None
-    return {"name": owner.name, "role": owner.role.label, "revoked": "true"}
+    return {"revoked": [{"id": owner.id, "name": owner.name, "role": owner.role.label} for owner in owners]}
 
 
 @router.get("/audit/verify", tags=["audit"])

@@ -73,8 +73,11 @@ class TokenStore:
     def create(self, role: Role, name: str | None = None) -> tuple[str, Principal]:
         """A new token for ``role``: its text (shown once; only its hash is stored) and owner.
 
+        Names need not be unique (a script may create ``--name ci`` on every run); revoking a
+        name revokes every live token of that name.
+
         Raises:
-            TokenError: ``name`` is not a plain name or is taken by a token not revoked.
+            TokenError: ``name`` is not a plain name.
         """
         with self._lock:
             tokens = self._read()
@@ -84,8 +87,6 @@ class TokenStore:
             name = name or f"token-{token_id}"
             if not _NAME.match(name):
                 raise TokenError(f"--name: letters, digits and _.@- only, at most 64 (got {name!r})")
-            if any(entry["name"] == name and entry["revoked"] is None for entry in tokens):
-                raise TokenError(f"--name: a token of this name exists (got {name!r}); revoke it first")
             text = f"twin_{token_id}_{secrets.token_urlsafe(32)}"
             tokens.append(
                 {
@@ -100,19 +101,23 @@ class TokenStore:
             self._write(tokens)
         return text, Principal(token_id, name, role)
 
-    def revoke(self, name_or_id: str) -> Principal:
-        """Revoke the live token of this name or id.
+    def revoke(self, name_or_id: str) -> list[Principal]:
+        """Revoke every live token of this name, or the one of this id; return their owners.
 
         Raises:
             TokenError: no live token has this name or id.
         """
         with self._lock:
             tokens = self._read()
+            now = datetime.now(UTC).isoformat()
+            revoked = []
             for entry in tokens:
                 if name_or_id in (entry["name"], entry["id"]) and entry["revoked"] is None:
-                    entry["revoked"] = datetime.now(UTC).isoformat()
-                    self._write(tokens)
-                    return Principal(entry["id"], entry["name"], Role.parse(entry["role"]))
+                    entry["revoked"] = now
+                    revoked.append(Principal(entry["id"], entry["name"], Role.parse(entry["role"])))
+            if revoked:
+                self._write(tokens)
+                return revoked
         raise TokenError(f"token: no live token has this name or id (got {name_or_id!r})")
 
     def list(self) -> list[dict[str, Any]]:
