@@ -72,7 +72,7 @@ def test_bad_scenarios_answer_the_cli_problem_lines(server: Server, tmp_path: Pa
     assert refused.status_code == 422 and refused.json()["problems"] == checked["problems"]
     with server.client("viewer") as client:
         control = client.post("/v1/scenarios/validate", json={"scenario": "name: \x02"}).json()
-    assert control["valid"] is False and control["problems"][0].startswith("scenario: not valid YAML")
+    assert control["valid"] is False and control["problems"][0].startswith("scenario: character U+0002")
 
 
 @pytest.fixture
