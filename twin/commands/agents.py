@@ -79,7 +79,11 @@ def evaluate(
     instances: Annotated[list[Path] | None, typer.Argument(help="Job-shop instance files.", show_default=False)] = None,
     agent: Annotated[
         list[str] | None,
-        typer.Option(help="rule:NAME, model:PATH (greedy), model:PATH@K (best of K samples) or cpsat."),
+        typer.Option(
+            help="rule:NAME, model:PATH (greedy), model:PATH@K (best of K samples), cpsat; "
+            "+active or +non_delay after a model: decide on the array job shop; "
+            "+improve:S after a rule or model: S seconds of CP-SAT from its schedule."
+        ),
     ] = None,
     random: Annotated[str | None, typer.Option(help="Random instances JxM:COUNT[:SEED], e.g. 10x10:100:1000.")] = None,
     scenario: Annotated[Path | None, typer.Option(help="A stochastic scenario, run with --seeds.")] = None,
