@@ -197,3 +197,18 @@ def test_active_decisions_reach_schedules_non_delay_ones_cannot() -> None:
         run_rule(env, rule)
         delayed += not is_non_delay(instance, env.schedule())
     assert delayed > 0
+
+
+def test_gymnasium_make_takes_the_option() -> None:
+    import gymnasium
+
+    import twin  # noqa: F401  (registers the env ids)
+
+    env = gymnasium.make("twin/Dispatch-v0", scenario=str(JOBSHOP / "ft06.txt"), decisions="active")
+    assert isinstance(env.unwrapped, ActiveDispatchEnv)
+    env.reset(seed=0)
+    while True:
+        _, _, terminated, _, info = env.step(env.unwrapped.rule_action("mopnr"))
+        if terminated:
+            break
+    assert info["makespan"] == run_rule(ActiveDispatchEnv(JOBSHOP / "ft06.txt"), "mopnr")["makespan"]
