@@ -163,7 +163,9 @@ def _group_instances(group: str, per_group: int) -> tuple[list[Any], dict[str, f
     return instances, {}, "CP-SAT"
 
 
-def groups(names: list[str], per_group: int, samples: int, improve: float, reference_limit: float) -> None:
+def groups(
+    names: list[str], per_group: int, samples: int, improve: float, reference_limit: float, which: list[str]
+) -> None:
     """Per size group: our gaps beside SPN's (module doc)."""
     from agents.cpsat import solve
     from agents.methods import Decisions, best_rule_method, improve_method, model_method
@@ -176,9 +178,9 @@ def groups(names: list[str], per_group: int, samples: int, improve: float, refer
     )
     print("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |")
     models: list[tuple[str, Path, Decisions]] = []
-    if (ZOO / "jobshop_15x15" / "model.zip").is_file():
+    if "zoo" in which and (ZOO / "jobshop_15x15" / "model.zip").is_file():
         models.append(("jobshop_15x15 (plant, non-delay)", ZOO / "jobshop_15x15" / "model.zip", "plant"))
-    if SELF_LABELLED.is_file():
+    if "selflabel" in which and SELF_LABELLED.is_file():
         models.append(("jobshop_selflabel (active)", SELF_LABELLED, "active"))
     for group in names:
         instances, known, label = _group_instances(group, per_group)
@@ -191,7 +193,9 @@ def groups(names: list[str], per_group: int, samples: int, improve: float, refer
             note = f"(the reference: {100 * slack:.1f}% above its proven bound)"
             print(f"| {group} | {len(instances)} | {label} | {note} | | | | | |")
         spn = SPN_GROUPS.get(group, (math.nan, math.nan))
-        rows: list[tuple[str, Method | None, Method | None]] = [("best rule", best_rule_method(), None)]
+        rows: list[tuple[str, Method | None, Method | None]] = []
+        if "rules" in which:
+            rows.append(("best rule", best_rule_method(), None))
         for name, path, decisions in models:
             greedy, sampled = (
                 model_method(path, 0, decisions=decisions),
@@ -264,6 +268,7 @@ def main() -> None:
     parser.add_argument("--improve", type=float, default=10.0, help="CP-SAT seconds after the best method (0: off)")
     parser.add_argument("--reference-limit", type=float, default=60.0, help="CP-SAT seconds for a group's reference")
     parser.add_argument("--heldout", action="store_true", help="the held-out families check")
+    parser.add_argument("--models", default="rules,zoo,selflabel", help="rows of --groups: rules, zoo, selflabel")
     args = parser.parse_args()
     import torch
 
@@ -277,7 +282,8 @@ def main() -> None:
     if args.throughput:
         throughput()
     if args.groups:
-        groups(args.groups.split(","), args.per_group, args.samples, args.improve, args.reference_limit)
+        which = args.models.split(",")
+        groups(args.groups.split(","), args.per_group, args.samples, args.improve, args.reference_limit, which)
     if args.heldout:
         heldout()
     cards = {p.parent.name: json.loads(p.read_text()) for p in sorted(ZOO.glob("*/model_card.json"))}
