@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -214,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     torch.set_num_threads(1)
     config = SelfLabelConfig(budget_s=60 * args.minutes, samples=args.samples, seed=args.seed)
     net, card = train(config, log=lambda line: print(line, file=sys.stderr, flush=True))
+    card["command"] = "python -m agents.self_label " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
     path = save_model(net, card, args.out, args.name)
     print(json.dumps({"model": str(path), "best_validation": card["best_validation"], "instances": card["instances"]}))
 
