@@ -175,6 +175,8 @@ def train(
         "config": {k: v for k, v in asdict(config).items() if k != "extra"} | config.extra,
         "instances": done,
         "labelled_decisions": decisions_seen,
+        "steps": decisions_seen,
+        "steps_per_s": round(decisions_seen / max(time.perf_counter() - started, 1e-9), 1),
         "wall_time_s": round(time.perf_counter() - started, 1),
         "validation_curve": curve,
         "best_validation": best_score,

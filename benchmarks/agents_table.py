@@ -288,7 +288,8 @@ def main() -> None:
         heldout()
     cards = {p.parent.name: json.loads(p.read_text()) for p in sorted(ZOO.glob("*/model_card.json"))}
     if cards:
-        print("\nZoo models:\n\n| model | steps | wall time (s) | steps/s | parameters |")
+        print("\nZoo models (self-labelled: steps are the decisions cloned):\n")
+        print("| model | steps | wall time (s) | steps/s | parameters |")
         print("| --- | ---: | ---: | ---: | ---: |")
         for name, card in cards.items():
             row = (name, card["steps"], f"{card['wall_time_s']:.0f}", card["steps_per_s"], card["parameters"])
