@@ -76,13 +76,16 @@ def _number(value: Any, digits: int = 4, scale: float = 1.0) -> str:
 
 
 def evaluate(
-    instances: Annotated[list[Path] | None, typer.Argument(help="Job-shop instance files.", show_default=False)] = None,
+    instances: Annotated[
+        list[Path] | None, typer.Argument(metavar="INSTANCE", help="Job-shop instance files.", show_default=False)
+    ] = None,
     agent: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="AGENT",
             help="rule:NAME, model:PATH (greedy), model:PATH@K (best of K samples), cpsat; "
             "+active or +non_delay after a model: decide on the array job shop; "
-            "+improve:S after a rule or model: S seconds of CP-SAT from its schedule."
+            "+improve:S after a rule or model: S seconds of CP-SAT from its schedule.",
         ),
     ] = None,
     random: Annotated[str | None, typer.Option(help="Random instances JxM:COUNT[:SEED], e.g. 10x10:100:1000.")] = None,

@@ -58,7 +58,7 @@ class ActiveDispatchEnv(DispatchEnv):
 
     Raises:
         ValueError: a scenario instead of a job-shop instance, a reward other than makespan,
-            a horizon, an unknown mode or rule, or ``max_queue`` below 1.
+            a horizon or a warm-start state, an unknown mode or rule, or ``max_queue`` below 1.
     """
 
     def __init__(
@@ -69,6 +69,7 @@ class ActiveDispatchEnv(DispatchEnv):
         max_queue: int | None = None,
         rules: Sequence[str] = DEFAULT_RULES,
         horizon: float | None = None,
+        state: Any = None,
         decisions: DecisionKind = "active",
     ) -> None:
         if isinstance(scenario, Scenario):
@@ -78,6 +79,8 @@ class ActiveDispatchEnv(DispatchEnv):
             raise ValueError(f"decisions='active' minimises the makespan: reward must be 'makespan' (got {reward!r})")
         if horizon is not None:
             raise ValueError("decisions='active' schedules a closed job shop: no horizon")
+        if state is not None:
+            raise ValueError("decisions='active' starts every episode from the empty shop: no state")
         if mode not in ("job", "rule"):
             raise ValueError(f"mode must be 'job' or 'rule' (got {mode!r})")
         unknown = [name for name in rules if name not in rule_names()]
@@ -113,6 +116,8 @@ class ActiveDispatchEnv(DispatchEnv):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Start the instance again, run to the first decision (the seed changes nothing but
         the ``random`` rule's draws: the shop is deterministic)."""
+        if (options or {}).get("state") is not None:
+            raise ValueError("decisions='active' starts every episode from the empty shop: no state")
         super(DispatchEnv, self).reset(seed=seed)
         self._shop = ShopBatch(self.instance, 1, self.decision_kind)
         self._rule_cache.clear()

@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 
 from twin.measure.executors import Engine, make_executor
-from twin.measure.kpi import compute_kpis, kpi_names
+from twin.measure.kpi import compute_kpis, kpi_bounds, kpi_names
 from twin.measure.labels import json_number
-from twin.measure.stats import confidence_interval
+from twin.measure.stats import bounded_interval
 from twin.scenario import Scenario
+from twin.scenario.state import PlantState
 from twin.sim.log import EventLog, JobEvent, MachineState, VehicleState
 from twin.sim.plant import Plant
 
@@ -45,12 +46,19 @@ class Replication:
 
 
 def run_replication(
-    scenario: Scenario, replication: int, seed: int | None = None, keep_log: bool = False
+    scenario: Scenario,
+    replication: int,
+    seed: int | None = None,
+    keep_log: bool = False,
+    state: PlantState | None = None,
+    warmup: float | None = None,
 ) -> Replication:
-    """Build and run one replication of ``scenario`` and compute its KPIs."""
-    plant = Plant(scenario, seed=seed, replication=replication)
+    """Build and run one replication of ``scenario`` and compute its KPIs over ``[start +
+    warmup, end]`` (``warmup``: the scenario's from empty, none from a ``state``)."""
+    plant = Plant(scenario, seed=seed, replication=replication, state=state)
     end = plant.run()
-    kpis = compute_kpis(plant.log, scenario, min(scenario.warmup, end), end)
+    skip = warmup if warmup is not None else (0.0 if state is not None else scenario.warmup)
+    kpis = compute_kpis(plant.log, scenario, min(plant.start + skip, end), end)
     return Replication(
         replication, kpis, end, plant.arrived, plant.left, plant.in_system, plant.log if keep_log else None
     )
@@ -138,16 +146,19 @@ class Result:
     replications: list[Replication] = field(repr=False)
 
     def summary_dict(self, level: float = 0.95) -> dict[str, dict[str, float]]:
-        """``{KPI: {"mean", "ci_low", "ci_high"}}`` with ``level`` t-intervals over replications."""
+        """``{KPI: {"mean", "ci_low", "ci_high"}}``: ``level`` t-intervals over replications,
+        kept inside the KPI's range (:func:`~twin.measure.stats.bounded_interval`: a lead time's
+        never reaches below 0, a utilisation's never above 1)."""
         rows = {}
         for name in self.kpis.columns:
             if name != "replication":
-                mean, low, high = confidence_interval(self.kpis[name].to_numpy(float), level)
+                values = self.kpis[name].to_numpy(float)
+                mean, low, high = bounded_interval(values, *kpi_bounds(str(name)), level)
                 rows[str(name)] = {"mean": mean, "ci_low": low, "ci_high": high}
         return rows
 
     def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Mean and ``level`` t-interval of each KPI over replications (index: KPI name)."""
+        """Mean and ``level`` interval (as :meth:`summary_dict`) of each KPI over replications (index: KPI name)."""
         return pd.DataFrame.from_dict(self.summary_dict(level), orient="index")
 
     @property
@@ -180,11 +191,17 @@ def simulate(
     workers: int = 1,
     engine: Engine = "local",
     address: str | None = None,
+    state: PlantState | None = None,
+    warmup: float | None = None,
 ) -> Result:
     """Run ``replications`` independent replications of ``scenario`` (its own settings when
     None) and collect their KPIs; the result is the same whichever executor runs them.
 
     Args:
+        state: start every replication from this plant state (:mod:`twin.sim.warmstart`):
+            the horizon counts from its time, KPIs cover ``[T, T + horizon]``.
+        warmup: time left out of the statistics from the start (default: the scenario's
+            from empty, none from a state).
         keep_events: keep each replication's event log (``Result.events``); turn off for
             long runs to save memory.
         progress: called with the number of replications done after each one.
@@ -197,7 +214,7 @@ def simulate(
     executor = make_executor(min(workers, count), engine, address)
     done: dict[int, Replication] = {}
     try:
-        tasks = ((r, (scenario, r, base_seed, keep_events)) for r in range(count))
+        tasks = ((r, (scenario, r, base_seed, keep_events, state, warmup)) for r in range(count))
         for r, replication in executor.run(run_replication, tasks):
             done[r] = replication
             if progress is not None:

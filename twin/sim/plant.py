@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from simpy import Environment, Event, Timeout
 
 from twin.dispatching import Rule, RuleContext, make_rule
+from twin.errors import SimulationStalled
 from twin.scenario import Order, Product, Scenario, shortest_paths
 from twin.scenario import Station as StationSpec
 from twin.scenario.distributions import Sampler
 from twin.scenario.flows import moves, rework_step
+from twin.sim import warmstart
 from twin.sim.assembly import AssemblyKits
 from twin.sim.batching import Batching, BatchMachine
 from twin.sim.job import Job, Step
@@ -29,6 +32,9 @@ from twin.sim.rework import Rework
 from twin.sim.station import Dispatcher, FailureModel, Station
 from twin.sim.streams import RandomStreams
 from twin.sim.transport import Fleet, Leg, TimedLeg, VehicleLeg
+
+if TYPE_CHECKING:
+    from twin.scenario.state import PlantState
 
 __all__ = ["Plant", "SimulationStalled"]
 
@@ -44,6 +50,12 @@ class Plant:
         replication: which replication; selects independent random streams.
         dispatchers: per-station dispatchers replacing the scenario's rules (e.g. an agent).
         on_decision: called with the station when a dispatcher defers its choice.
+        state: start from this plant state (:mod:`twin.sim.warmstart`) instead of from empty:
+            the clock starts at its time and the horizon counts from there.
+
+    Raises:
+        ValueError: ``state`` contradicts the scenario or needs a feature a warm start does
+            not support.
     """
 
     def __init__(
@@ -53,9 +65,14 @@ class Plant:
         replication: int = 0,
         dispatchers: Mapping[str, Dispatcher] | None = None,
         on_decision: Callable[[Station], None] | None = None,
+        state: PlantState | None = None,
     ) -> None:
         self.scenario = scenario
-        self.env = Environment()
+        self.env = Environment(initial_time=state.time if state is not None else 0.0)
+        self.start = self.env.now
+        """When the run starts: 0, or the time of the state it starts from."""
+        self.warm_ids: dict[int, str] = {}
+        """The state's job ids by model job id, for the jobs placed from a state."""
         self.log = EventLog()
         self.streams = RandomStreams(scenario.seed if seed is None else seed, replication)
         self.on_decision = on_decision
@@ -78,6 +95,8 @@ class Plant:
         self._redraws: dict[tuple[int, int], Sampler] = {}
         self.fleet: Fleet | None = None
         self._equip()
+        if state is not None:
+            self.warm_ids = warmstart.place(self, state)
         self._start_sources()
 
     def rule_for(self, station: str, name: str) -> Rule:
@@ -108,7 +127,7 @@ class Plant:
 
             def failures(machine: int) -> FailureModel:
                 return FailureModel(
-                    f.ttf.sampler(streams.generator(f"ttf:{name}:{machine}")),
+                    f.ttf.sampler(streams.generator(f"ttf:{name}:{machine}"), advancing=True),
                     f.ttr.sampler(streams.generator(f"ttr:{name}:{machine}")),
                     busy=f.basis == "busy",
                 )
@@ -261,8 +280,10 @@ class Plant:
             else:
                 orders = product.release if product.release is not None else [Order(at=0.0)]
                 for order in orders:
+                    if order.at < self.start:
+                        continue  # released before a warm start: its jobs are in the state, or gone
                     self.to_release += order.quantity
-                    Timeout(self.env, order.at).callbacks.append(self._releaser(index, name, order))
+                    Timeout(self.env, order.at - self.start).callbacks.append(self._releaser(index, name, order))
 
     def _releaser(self, index: int, name: str, order: Order) -> Callable[[object], None]:
         def release(_: object) -> None:
@@ -273,7 +294,7 @@ class Plant:
 
     def _start_stream(self, index: int, name: str, product: Product) -> None:
         assert product.arrival is not None
-        gap = product.arrival.sampler(self.streams.generator(f"arrival:{name}"))
+        gap = product.arrival.sampler(self.streams.generator(f"arrival:{name}"), advancing=True)
         env = self.env
 
         def arrive(_: object) -> None:
@@ -312,15 +333,20 @@ class Plant:
         self.on_decision(station)
 
     def run(self) -> float:
-        """Run to the horizon, or until every job is done when the scenario has none; returns
-        the end time."""
+        """Run to the horizon (counted from :attr:`start`), or until every job is done when the
+        scenario has none; returns the end time."""
         horizon = self.scenario.horizon
         if horizon is not None:
-            self.env.run(until=horizon)
+            self.env.run(until=self.start + horizon)
         elif self.to_release or self.in_system:
             self._watch_for_stalls()
             self.env.run(until=self.all_done)
         return self.env.now
+
+    def snapshot(self) -> PlantState:
+        """The plant state now (:func:`twin.sim.warmstart.snapshot`): run to ``T`` with
+        ``plant.env.run(until=T)``, then a later plant can start from it."""
+        return warmstart.snapshot(self)
 
     def _watch_for_stalls(self) -> None:
         """Without a horizon, shift calendars and calendar failures schedule events forever, so a
@@ -358,7 +384,3 @@ class Plant:
             Timeout(self.env, interval).callbacks.append(check)
 
         Timeout(self.env, interval).callbacks.append(check)
-
-
-class SimulationStalled(RuntimeError):
-    """A run without a horizon can no longer make progress (its jobs are deadlocked)."""
