@@ -173,7 +173,9 @@ def _text_mutant(kind: str, text: str, rng: np.random.Generator) -> Mutant:
         i = keys[int(rng.integers(len(keys)))]
         indent = len(lines[i]) - len(lines[i].lstrip())
         key = lines[i].strip().split(":")[0]
-        return Mutant(kind, f"line {i + 1}: {key}", "\n".join([*lines, f"{' ' * indent}{key}: 1"]) + "\n")
+        # The copy goes just before the key's own line: in the same mapping, whatever follows.
+        lines.insert(i, f"{' ' * indent}{key}: 1")
+        return Mutant(kind, f"line {i + 1}: {key}", "\n".join(lines) + "\n")
     if kind == "tag":
         keys = [i for i, line in enumerate(lines) if line.rstrip().endswith(":") is False and ": " in line]
         i = keys[int(rng.integers(len(keys)))]

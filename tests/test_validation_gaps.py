@@ -139,3 +139,17 @@ def test_arrivals_that_never_let_time_pass_stop_the_run(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "simulated time does not advance" in result.stderr
+
+
+def test_replications_past_the_limit_are_refused_by_every_command(tmp_path: Path) -> None:
+    file = tmp_path / "mini.yaml"
+    file.write_text(MINI, encoding="utf-8")
+    runner = CliRunner()
+    for args in (
+        ["run", str(file)],
+        ["sweep", str(file), "--vary", "stations.a.machines=1,2"],
+        ["warmup", str(file), "--json"],
+    ):
+        result = runner.invoke(app, [*args, "--replications", str(MAX_REPLICATIONS + 1)])
+        assert result.exit_code == 2, (args, result.output)
+        assert f"--replications: must be <= {MAX_REPLICATIONS}" in result.stderr

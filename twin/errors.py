@@ -9,16 +9,16 @@ __all__ = ["Problem", "ScenarioError", "SimulationStalled", "show"]
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an input: ``path: message (got value)``."""
+    """One thing wrong with an input: ``path: message (got value)`` (just the message when
+    the problem is the input as a whole and has no path)."""
 
     path: str
     message: str
     got: str | None = None
 
     def __str__(self) -> str:
-        where = self.path or "scenario"
         suffix = f" (got {self.got})" if self.got is not None else ""
-        return f"{where}: {self.message}{suffix}"
+        return f"{self.path}: {self.message}{suffix}" if self.path else f"{self.message}{suffix}"
 
 
 class ScenarioError(ValueError):

@@ -19,6 +19,7 @@ from twin.commands.common import (
     plot_problems,
     progress_bar,
     read_scenario,
+    size_problems,
     stdout_console,
     warn,
 )
@@ -194,7 +195,7 @@ def optimize(
         problems.append(f"--method: must be one of {', '.join(METHODS)} (got {method})")
     if out.exists() and not out.is_dir():
         problems.append(f"--out: not a folder (got {out})")
-    problems += plot_problems(plot)
+    problems += plot_problems(plot) + size_problems(scenario, replications)
     if storage is not None and method != "optuna":
         problems.append("--storage: only for --method optuna")
     if storage is not None and "://" not in storage:

@@ -12,7 +12,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from twin.commands.common import Overrides, ScenarioFile, fail, read_scenario, stdout_console
+from twin.commands.common import (
+    Overrides,
+    ScenarioFile,
+    fail,
+    plot_problems,
+    read_scenario,
+    size_problems,
+    stdout_console,
+)
 from twin.errors import ScenarioError
 from twin.measure.labels import format_interval, format_number, kpi_label
 
@@ -82,11 +90,11 @@ def forecast(
     from twin.sync.forecast import forecast as run_forecast
 
     scenario = read_scenario(file, overrides)
-    problems = []
+    problems = plot_problems(plot)
     if engine not in ("local", "dask"):
         problems.append(f"--engine: must be local or dask (got {engine})")
-    if plot is not None and not plot.parent.is_dir():
-        problems.append(f"--plot: folder does not exist (got {plot.parent})")
+    if math.isfinite(horizon) and horizon > 0:
+        problems += size_problems(scenario.model_copy(update={"horizon": horizon}), replications)
     if problems:
         fail(problems)
     try:

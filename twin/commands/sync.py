@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from twin.commands.common import ScenarioFile, err, fail, progress_bar, read_scenario, stdout_console
+from twin.commands.common import ScenarioFile, err, fail, progress_bar, read_scenario, size_problems, stdout_console
 from twin.errors import ScenarioError
 from twin.measure.labels import count_of, format_interval, format_number, kpi_label
 
@@ -115,6 +115,9 @@ def backtest(
     from twin.sync.backtest import run_backtest
 
     scenario = read_scenario(file, None)
+    problems = size_problems(scenario, replications)
+    if problems:
+        fail(problems)
     count = replications or scenario.replications
     try:
         if count < 2 or not err.is_terminal:

@@ -64,6 +64,8 @@ class _Machine:
     """Its last ``up``, or its first event: what its age counts from."""
     worked: float = 0.0
     """Processing time since ``renewed``, up to ``since``."""
+    last_product: str | None = None
+    """Product of the last job it set up for or processed."""
 
 
 class StateTracker:
@@ -226,6 +228,7 @@ class StateTracker:
 
     def _put(self, job: str, found: _Job, holder: _Machine, station: str, machine: str) -> None:
         found.where, found.station, found.machine = "machine", station, machine
+        holder.last_product = found.product
         if job not in holder.jobs:
             holder.jobs.append(job)
 
@@ -384,7 +387,7 @@ class StateTracker:
             renewed = state.time - status.age if status.age is not None else status.since
             worked = (status.worked or 0.0) - running  # the tracker adds the busy time since ``since``
             tracker.machines[(status.station, status.machine)] = _Machine(
-                status.state, status.since, renewed=renewed, worked=worked
+                status.state, status.since, renewed=renewed, worked=worked, last_product=status.last_product
             )
         for job in state.jobs:
             step = -1 if job.where == "entrance" else job.step
@@ -445,6 +448,7 @@ class StateTracker:
                 since=m.since,
                 age=now - m.renewed,
                 worked=m.worked + (now - m.since if m.state == "busy" else 0.0),
+                last_product=m.last_product,
             )
             for (station, machine), m in self.machines.items()
         ]
