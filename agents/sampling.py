@@ -33,7 +33,7 @@ from twin.envs.shop import DecisionKind, ShopBatch
 from twin.jobshop.instances import JobShopInstance
 from twin.jobshop.schedules import ScheduledOperation
 
-__all__ = ["Sampled", "choose", "generators", "rollout", "sample_envs", "sample_shop"]
+__all__ = ["Sampled", "choose", "generators", "log_probs", "rollout", "sample_envs", "sample_shop"]
 
 
 @dataclass(frozen=True)
