@@ -213,16 +213,49 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
     - ``rules``: rule names for ``mode="rule"``.
     - ``horizon``: replaces the scenario's horizon (e.g. shorter episodes of an open plant).
     - ``state``: a plant state, or a list of states to sample from, to start episodes from.
+    - ``decisions``: ``"non_delay"`` (default: the plant model, as above) or ``"active"``
+      (see Active-Schedule Decisions).
+
+    ## Active-Schedule Decisions
+
+    ``decisions="non_delay"`` (default) asks which *waiting* job a *free* machine starts now,
+    so a machine is never kept free for a job about to arrive: the schedules are non-delay,
+    and on many instances none of them is optimal. ``decisions="active"`` (job-shop instances
+    only: fixed durations, every job at 0) asks the Giffler-Thompson question instead: take
+    the operation that would complete first among the jobs' next operations, at ``c*`` on
+    machine ``m*``; the candidates are the next operations on ``m*`` that could start before
+    ``c*``, including a job still busy on another machine (``m*`` then waits for it). The
+    chosen one is scheduled at its earliest start; a single candidate is scheduled without
+    asking. Every schedule is active, and some sequence of choices reaches an optimum.
+    ``DispatchEnv(..., decisions="active")`` returns a
+    :class:`twin.envs.active.ActiveDispatchEnv`, which runs on the array model
+    :class:`twin.envs.shop.ShopBatch` (no SimPy plant: ``env.schedule()`` instead of
+    ``env.plant``; no ``kpis`` in the last info). Spaces, masks and the makespan reward are
+    as above, with the candidate slots holding the candidates in job order; the features
+    are read at the decision's instant ``t`` (the earliest start among the candidates):
+    "time waited" is negative for a job that reaches ``m*`` after ``t`` (its arrival minus
+    ``t``, over ``work_mean``), a station's queue counts the jobs whose next operation is
+    there and that are ready at ``t``, and "busy" is 1 while a machine's last operation
+    ends after ``t``.
 
     ## Version History
 
     - v0: initial version; ``reward="tardiness_accrued"`` added later (the other rewards
       and the observation are unchanged); scenarios with batching, assembly, rework,
       maintenance, transport and energy accepted later (spaces unchanged; batch stations
-      decide by their rule); ``state`` (warm starts) added later, spaces unchanged.
+      decide by their rule); ``state`` (warm starts) added later, spaces unchanged;
+      ``decisions="active"`` added later (the default unchanged).
     """
 
     metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012 (gymnasium's convention)
+
+    def __new__(cls, *args: Any, decisions: str = "non_delay", **kwargs: Any) -> DispatchEnv:
+        """``decisions="active"`` makes an :class:`~twin.envs.active.ActiveDispatchEnv`."""
+        if decisions == "active" and cls is DispatchEnv:
+            from twin.envs.active import ActiveDispatchEnv
+
+            return super().__new__(ActiveDispatchEnv)
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -233,7 +266,10 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         rules: Sequence[str] = DEFAULT_RULES,
         horizon: float | None = None,
         state: PlantState | Sequence[PlantState] | None = None,
+        decisions: Literal["non_delay", "active"] = "non_delay",
     ) -> None:
+        if decisions != "non_delay":
+            raise ValueError(f"decisions must be 'non_delay' or 'active' (got {decisions!r})")
         spec = _as_scenario(scenario)
         if horizon is not None:
             if not horizon > 0:
