@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from twin.measure.executors import Engine, make_executor
-from twin.measure.kpi import compute_kpis, kpi_names
+from twin.measure.kpi import compute_kpis, kpi_names, tally_kpis
 from twin.measure.labels import json_number
 from twin.measure.stats import confidence_interval
 from twin.scenario import Scenario
@@ -47,10 +47,14 @@ class Replication:
 def run_replication(
     scenario: Scenario, replication: int, seed: int | None = None, keep_log: bool = False
 ) -> Replication:
-    """Build and run one replication of ``scenario`` and compute its KPIs."""
-    plant = Plant(scenario, seed=seed, replication=replication)
+    """Build and run one replication of ``scenario`` and compute its KPIs; without
+    ``keep_log`` the plant keeps only the KPI sums where it can (:class:`~twin.sim.tally.KpiTally`)."""
+    plant = Plant(scenario, seed=seed, replication=replication, events=keep_log)
     end = plant.run()
-    kpis = compute_kpis(plant.log, scenario, min(scenario.warmup, end), end)
+    if plant.tally is not None:
+        kpis = tally_kpis(plant.tally, scenario, end)
+    else:
+        kpis = compute_kpis(plant.log, scenario, min(scenario.warmup, end), end)
     return Replication(
         replication, kpis, end, plant.arrived, plant.left, plant.in_system, plant.log if keep_log else None
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING
 
-from twin.sim.log import EventLog, JobEvent
+from twin.sim.log import JobEvent, Recorder
 
 if TYPE_CHECKING:
     from twin.sim.job import Job
@@ -39,7 +39,7 @@ class AssemblyKits:
 
     __slots__ = ("assembled", "log", "needs", "remember", "station", "stock")
 
-    def __init__(self, station: Station, log: EventLog, needs: dict[int, int], remember: bool) -> None:
+    def __init__(self, station: Station, log: Recorder, needs: dict[int, int], remember: bool) -> None:
         self.station = station
         self.log = log
         self.needs = needs

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from array import array
 from enum import IntEnum
+from typing import Protocol
 
 import numpy as np
 
-__all__ = ["EventLog", "JobEvent", "MachineState", "VehicleState"]
+__all__ = ["EventLog", "JobEvent", "MachineState", "Recorder", "VehicleState"]
 
 
 class JobEvent(IntEnum):
@@ -84,6 +85,23 @@ class VehicleState(IntEnum):
     def label(self) -> str:
         """Lower-case name, as used in tables and plots."""
         return self.name.lower()
+
+
+class Recorder(Protocol):
+    """What the model writes its events to: an :class:`EventLog`, or a
+    :class:`~twin.sim.tally.KpiTally` that keeps only what the KPIs need."""
+
+    def job(self, time: float, job: int, station: int, machine: int, kind: int) -> None:
+        """A job event; ``station``/``machine`` are -1 where they do not apply."""
+
+    def state(self, time: float, machine: int, state: int) -> None:
+        """Plant-wide machine number ``machine`` entered ``state``."""
+
+    def vehicle(self, time: float, vehicle: int, state: int, job: int, station: int) -> None:
+        """``vehicle`` entered ``state`` (for ``job``, at or towards ``station``)."""
+
+    def new_job(self, product: int, due: float) -> int:
+        """Register a job; its id."""
 
 
 class EventLog:

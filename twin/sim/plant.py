@@ -4,7 +4,8 @@ It also attaches the optional features a scenario declares (maintenance, batchin
 kits, rework, transport legs and the vehicle fleet), each with its own named random streams;
 stations without them run the plain hot path. One :class:`Plant` is one replication.
 Building and running it does no I/O and reads no clock: it only appends to its
-:class:`~twin.sim.log.EventLog`.
+:class:`~twin.sim.log.EventLog`, or, when the log is not asked for, adds to a
+:class:`~twin.sim.tally.KpiTally` of the KPIs.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from twin.scenario.flows import moves, rework_step
 from twin.sim.assembly import AssemblyKits
 from twin.sim.batching import Batching, BatchMachine
 from twin.sim.job import Job, Step
-from twin.sim.log import EventLog, JobEvent
+from twin.sim.log import EventLog, JobEvent, Recorder
 from twin.sim.maintenance import Upkeep
 from twin.sim.operators import OperatorPool
 from twin.sim.rework import Rework
 from twin.sim.station import Dispatcher, FailureModel, Station
 from twin.sim.streams import RandomStreams
+from twin.sim.tally import KpiTally
 from twin.sim.transport import Fleet, Leg, TimedLeg, VehicleLeg
 
 __all__ = ["Plant", "SimulationStalled"]
@@ -44,6 +46,9 @@ class Plant:
         replication: which replication; selects independent random streams.
         dispatchers: per-station dispatchers replacing the scenario's rules (e.g. an agent).
         on_decision: called with the station when a dispatcher defers its choice.
+        events: record the full event log (``log``); when False, a run with a horizon and
+            no vehicle fleet keeps only the KPI sums (``tally``), in a fraction of the time
+            and memory (a run without a horizon, or with vehicles, records the log anyway).
     """
 
     def __init__(
@@ -53,10 +58,17 @@ class Plant:
         replication: int = 0,
         dispatchers: Mapping[str, Dispatcher] | None = None,
         on_decision: Callable[[Station], None] | None = None,
+        events: bool = True,
     ) -> None:
         self.scenario = scenario
         self.env = Environment()
-        self.log = EventLog()
+        self.tally = None if events else self._tally()
+        self._log: EventLog | None = None
+        self.recorder: Recorder
+        if self.tally is None:
+            self.recorder = self._log = EventLog()
+        else:
+            self.recorder = self.tally
         self.streams = RandomStreams(scenario.seed if seed is None else seed, replication)
         self.on_decision = on_decision
         self.in_system = 0
@@ -79,6 +91,26 @@ class Plant:
         self.fleet: Fleet | None = None
         self._equip()
         self._start_sources()
+
+    def _tally(self) -> KpiTally | None:
+        """A KPI tally over the scenario's window, where one can stand in for the log."""
+        s = self.scenario
+        if s.horizon is None or (s.transport is not None and s.transport.vehicles is not None):
+            return None
+        batches = {i for i, spec in enumerate(s.stations.values()) if spec.batch is not None}
+        machines = sum(spec.machines for spec in s.stations.values())
+        return KpiTally(min(s.warmup, s.horizon), machines, len(s.stations), len(s.products), batches)
+
+    @property
+    def log(self) -> EventLog:
+        """The event log of the run.
+
+        Raises:
+            RuntimeError: the plant keeps a KPI tally instead (built with ``events=False``).
+        """
+        if self._log is None:
+            raise RuntimeError("this plant keeps a KPI tally, not the event log (build it with events=True)")
+        return self._log
 
     def rule_for(self, station: str, name: str) -> Rule:
         """The dispatching rule ``name`` as it runs at ``station`` (with the station's mean
@@ -119,7 +151,7 @@ class Plant:
         pool = self.pools[spec.operator] if spec.operator is not None else None
         station = Station(
             self.env,
-            self.log,
+            self.recorder,
             self,
             index,
             name,
@@ -154,13 +186,13 @@ class Plant:
             kits = None
             if spec.assemble is not None:
                 needs = {products[p]: quantity for p, quantity in spec.assemble.items()}
-                kits = AssemblyKits(station, self.log, needs, remember=self._reworked_through(name))
+                kits = AssemblyKits(station, self.recorder, needs, remember=self._reworked_through(name))
             batching = Batching(station, spec.batch.size, spec.batch.max_wait) if spec.batch is not None else None
             rework = None
             if spec.rework is not None:
                 chance = spec.rework.probability / (1.0 - spec.scrap)
                 draw = self.streams.generator(f"rework:{name}").random
-                rework = Rework(self.log, station.index, spec.rework.to, chance, draw, self._redraw)
+                rework = Rework(self.recorder, station.index, spec.rework.to, chance, draw, self._redraw)
             station.equip(kits=kits, batching=batching, rework=rework, legs=legs.get(name))
 
     def _reworked_through(self, station: str) -> bool:
@@ -202,9 +234,9 @@ class Plant:
             time = transport.fixed_time(origin, destination)
             if time is not None:
                 sampler = time.sampler(self.streams.generator(f"transport:{origin}:{destination}"))
-                leg = TimedLeg(self.env, self.log, source, self.stations[destination], sampler)
+                leg = TimedLeg(self.env, self.recorder, source, self.stations[destination], sampler)
             elif self.fleet is not None and transport.by_vehicle(origin, destination):
-                leg = VehicleLeg(self.env, self.log, source, self.stations[destination], self.fleet)
+                leg = VehicleLeg(self.env, self.recorder, source, self.stations[destination], self.fleet)
             else:
                 continue
             into[source.index] = leg
@@ -219,7 +251,7 @@ class Plant:
         travel = [[paths.get(a, {}).get(b, 0.0 if a == b else math.inf) / vehicles.speed for b in names] for a in names]
         return Fleet(
             self.env,
-            self.log,
+            self.recorder,
             vehicles.count,
             names.index(transport.home()),
             travel,
@@ -289,9 +321,9 @@ class Plant:
         if due is None:
             due = now + product.due_date.slack if product.due_date is not None else math.inf
         steps, samplers = self.plans[name]
-        job_id = self.log.new_job(index, due)
+        job_id = self.recorder.new_job(index, due)
         job = Job(job_id, index, product.family or name, steps, [draw() for draw in samplers], now, due)
-        self.log.job(now, job_id, -1, -1, _ARRIVE)
+        self.recorder.job(now, job_id, -1, -1, _ARRIVE)
         self.arrived += 1
         self.in_system += 1
         if product.arrival is None:
@@ -317,6 +349,8 @@ class Plant:
         horizon = self.scenario.horizon
         if horizon is not None:
             self.env.run(until=horizon)
+            if self.tally is not None:
+                self.tally.close(self.env.now)
         elif self.to_release or self.in_system:
             self._watch_for_stalls()
             self.env.run(until=self.all_done)

@@ -25,7 +25,7 @@ from simpy import Environment, Timeout
 
 from twin.scenario.distributions import Sampler
 from twin.sim.job import Job
-from twin.sim.log import EventLog, JobEvent, MachineState
+from twin.sim.log import JobEvent, MachineState, Recorder
 
 if TYPE_CHECKING:
     from twin.sim.assembly import AssemblyKits
@@ -86,7 +86,7 @@ class Station:
     def __init__(
         self,
         env: Environment,
-        log: EventLog,
+        log: Recorder,
         plant: Plantlike,
         index: int,
         name: str,
