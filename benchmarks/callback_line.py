@@ -26,12 +26,12 @@ import heapq
 import random
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from plain_line import LineSpec, StationSpec
 from simpy import Environment, Timeout
 
-__all__ = ["CallbackLine", "HeapCalendar", "SimpyCalendar", "run_callback"]
+__all__ = ["CallbackLine", "CbJob", "CbStation", "HeapCalendar", "SimpyCalendar", "run_callback"]
 
 Callback = Callable[[Any], None]
 
@@ -78,17 +78,6 @@ class HeapCalendar:
         self.now = until
 
 
-@dataclass
-class Spec:
-    """One station: mean process time, buffer places (None: unlimited), mean time to failure
-    (None: never fails) and mean time to repair; exponential times."""
-
-    mean: float
-    buffer: int | None
-    ttf: float | None
-    ttr: float
-
-
 class CbJob:
     """A job: its process times, where it is on its route, when it arrived."""
 
@@ -103,7 +92,7 @@ class CbJob:
 class CbStation:
     """A buffer and one machine with the twin's blocking and breakdown semantics."""
 
-    def __init__(self, line: CallbackLine, index: int, spec: Spec, rng: random.Random) -> None:
+    def __init__(self, line: CallbackLine, index: int, spec: StationSpec, rng: random.Random) -> None:
         self.line = line
         self.cal = line.cal
         self.index = index
@@ -213,7 +202,9 @@ class CbStation:
 class CallbackLine:
     """A serial line of :class:`CbStation` fed by Poisson arrivals on calendar ``cal``."""
 
-    def __init__(self, cal: SimpyCalendar | HeapCalendar, arrival_mean: float, specs: list[Spec], seed: int) -> None:
+    def __init__(self, cal: SimpyCalendar | HeapCalendar, line: LineSpec, seed: int) -> None:
+        specs = line.stations
+        arrival_mean = line.arrival_mean
         self.cal = cal
         rng = random.Random(seed)
         self.rng = rng
@@ -233,10 +224,10 @@ class CallbackLine:
         self.cal.after(rng.expovariate(self.arrival_rate), self.arrive)
 
 
-def run_callback(calendar: str, arrival_mean: float, specs: list[Spec], horizon: float, seed: int) -> tuple[int, float]:
+def run_callback(calendar: str, line: LineSpec, horizon: float, seed: int) -> tuple[int, float]:
     """Run the callback line on ``calendar`` (``simpy`` or ``heapq``) to ``horizon``:
     completed jobs and their total lead time."""
     cal: SimpyCalendar | HeapCalendar = SimpyCalendar() if calendar == "simpy" else HeapCalendar()
-    line = CallbackLine(cal, arrival_mean, specs, seed)
+    model = CallbackLine(cal, line, seed)
     cal.run(horizon)
-    return line.completed, line.lead_time
+    return model.completed, model.lead_time

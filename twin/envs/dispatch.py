@@ -377,7 +377,7 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
     def queue(self) -> list[Job]:
         """Jobs waiting at the deciding station, in the order actions number them (empty when
         no decision is pending)."""
-        return self._pending[0].queue[: self.max_queue] if self._pending else []
+        return list(self._pending[0].queue)[: self.max_queue] if self._pending else []
 
     @property
     def plant(self) -> Plant:

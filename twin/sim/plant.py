@@ -23,6 +23,7 @@ from twin.scenario.flows import moves, rework_step
 from twin.sim.assembly import AssemblyKits
 from twin.sim.batching import Batching, BatchMachine
 from twin.sim.job import Job, Step
+from twin.sim.lean import LeanStation, lean_station
 from twin.sim.log import EventLog, JobEvent, Recorder
 from twin.sim.maintenance import Upkeep
 from twin.sim.operators import OperatorPool
@@ -78,6 +79,7 @@ class Plant:
         """Jobs still to arrive from finite sources; the run of a closed scenario ends when
         this and ``in_system`` reach 0."""
         self.all_done: Event = self.env.event()
+        self._outside = set(dispatchers or ())
         self.pools = {name: OperatorPool(self.env, spec) for name, spec in scenario.operators.items()}
         self.stations: dict[str, Station] = {}
         next_machine = 0
@@ -149,22 +151,37 @@ class Plant:
         if spec.scrap > 0:
             scrap = (spec.scrap, streams.generator(f"scrap:{name}").random)
         pool = self.pools[spec.operator] if spec.operator is not None else None
-        station = Station(
-            self.env,
-            self.recorder,
-            self,
-            index,
-            name,
-            spec.buffer,
-            dispatcher,
-            first_machine,
-            spec.machines,
-            failures=failures,
-            setup_time=self._setup_times(name, spec) if spec.setup is not None else None,
-            scrap=scrap,
-            pool=pool,
-            machine_type=BatchMachine if spec.batch is not None else None,
-        )
+        station: Station
+        if lean_station(self.scenario, spec, outside_dispatcher=name in self._outside):
+            station = LeanStation(
+                self.env,
+                self.recorder,
+                self,
+                index,
+                name,
+                spec.buffer,
+                dispatcher,
+                first_machine,
+                spec.machines,
+                failures,
+            )
+        else:
+            station = Station(
+                self.env,
+                self.recorder,
+                self,
+                index,
+                name,
+                spec.buffer,
+                dispatcher,
+                first_machine,
+                spec.machines,
+                failures=failures,
+                setup_time=self._setup_times(name, spec) if spec.setup is not None else None,
+                scrap=scrap,
+                pool=pool,
+                machine_type=BatchMachine if spec.batch is not None else None,
+            )
         if pool is not None:
             pool.stations.append(station)
         if spec.maintenance is not None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableSequence, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from simpy import Environment, Timeout
@@ -110,7 +110,7 @@ class Station:
         self.setup_time = setup_time
         self.scrap = scrap
         self.pool = pool
-        self.queue: list[Job] = []
+        self.queue: MutableSequence[Job] = []
         self.waiting: deque[tuple[Job, Machine | None]] = deque()
         """Jobs held upstream (on a blocked machine, or at the plant entrance) for room here."""
         self.awaiting_decision = False

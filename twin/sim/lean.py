@@ -1,0 +1,185 @@
+"""The lean hot path: stations and machines specialised at build time to a plain station.
+
+Most stations of most scenarios use none of the optional features: no operators, setups,
+scrap, assembly kits, batching, rework, transport legs, maintenance, and a rule (never an
+outside controller) choosing the next job. :class:`LeanStation` and :class:`LeanMachine` are
+:class:`~twin.sim.station.Station` and :class:`~twin.sim.station.Machine` for those: the
+same model, event for event and record for record (a test compares the logs bit for bit),
+with the checks for absent features taken out and the operation's steps folded into fewer
+calls, ``now`` read once per callback, and a ``deque`` for a FIFO buffer (``popleft`` where a
+list would shift every waiting job).
+
+:class:`~twin.sim.plant.Plant` picks them per station (:func:`lean_station`); a lean
+station's machines are lean unless they fail (breakdowns keep the general machine, which
+lean stations drive through the same public calls).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from simpy import Environment, Timeout
+
+from twin.dispatching import fifo
+from twin.scenario import Scenario
+from twin.scenario import Station as StationSpec
+from twin.sim.job import Job
+from twin.sim.log import JobEvent, MachineState, Recorder
+from twin.sim.station import HOLDING, NONE, PROCESSING, Dispatcher, FailureModel, Machine, Plantlike, Station
+
+__all__ = ["LeanMachine", "LeanStation", "lean_station"]
+
+_ENTER, _START, _FINISH, _EXIT = (int(JobEvent.ENTER), int(JobEvent.START), int(JobEvent.FINISH), int(JobEvent.EXIT))
+_IDLE, _BUSY, _BLOCKED = int(MachineState.IDLE), int(MachineState.BUSY), int(MachineState.BLOCKED)
+
+
+def lean_station(scenario: Scenario, spec: StationSpec, outside_dispatcher: bool) -> bool:
+    """Whether a station of ``scenario`` declared by ``spec`` can run the lean hot path: it
+    uses no optional feature, no transport leads into it, and its jobs are chosen by a rule
+    of the scenario (not by a dispatcher given from outside, which may defer its choice)."""
+    return not (
+        outside_dispatcher
+        or scenario.transport is not None
+        or spec.operator is not None
+        or spec.setup is not None
+        or spec.scrap > 0
+        or spec.assemble is not None
+        or spec.batch is not None
+        or spec.rework is not None
+        or spec.maintenance is not None
+    )
+
+
+class LeanStation(Station):
+    """A :class:`Station` without optional features, whose rule always answers at once."""
+
+    def __init__(
+        self,
+        env: Environment,
+        log: Recorder,
+        plant: Plantlike,
+        index: int,
+        name: str,
+        buffer: int | None,
+        dispatcher: Dispatcher,
+        first_machine_id: int,
+        machines: int,
+        failures: Callable[[int], FailureModel] | None = None,
+    ) -> None:
+        machine_type = Machine if failures is not None else LeanMachine
+        super().__init__(
+            env,
+            log,
+            plant,
+            index,
+            name,
+            buffer,
+            dispatcher,
+            first_machine_id,
+            machines,
+            failures,
+            None,
+            None,
+            None,
+            machine_type,
+        )
+        self.fifo = dispatcher is fifo
+        """Whether the next job is always the first: a deque then serves the buffer."""
+        if self.fifo:
+            self.queue = deque()
+
+    def has_room(self) -> bool:
+        """Whether one more job may enter (no kits, operators or transport to count)."""
+        return len(self.queue) < self.capacity + len(self.free)
+
+    def offer(self, job: Job, holder: Machine | None) -> bool:
+        """Let ``job`` in if there is room, else queue it in ``waiting``; True if it moved in."""
+        if len(self.queue) < self.capacity + len(self.free):
+            self.accept(job)
+            return True
+        self.waiting.append((job, holder))
+        return False
+
+    def accept(self, job: Job) -> None:
+        """Put ``job`` into the buffer (room was checked) and start work if a machine is free."""
+        now = self.env.now
+        job.entered = now
+        self.log.job(now, job.id, self.index, -1, _ENTER)
+        self.queue.append(job)
+        if self.free:
+            self.dispatch()
+
+    def dispatch(self) -> None:
+        """Give waiting jobs to free machines, then let held jobs upstream move in."""
+        queue, free = self.queue, self.free
+        if self.fifo:
+            while queue and free:
+                free.popleft().start(queue.popleft())  # type: ignore[attr-defined]
+        else:
+            dispatcher = self.dispatcher
+            while queue and free:
+                index = dispatcher(queue, self.env.now) if len(queue) > 1 else 0
+                assert index is not None, "a lean station's rule answers at once"
+                job = queue[index]
+                del queue[index]
+                free.popleft().start(job)
+        waiting = self.waiting
+        while waiting and len(queue) < self.capacity + len(free):
+            job, holder = waiting.popleft()
+            self.accept(job)
+            if holder is not None:
+                holder.release()
+
+
+class LeanMachine(Machine):
+    """A :class:`Machine` that never fails, sets up or is maintained, at a lean station."""
+
+    __slots__ = ()
+
+    def start(self, job: Job) -> None:
+        """Take ``job`` and process it."""
+        now = self.env.now
+        self.job = job
+        self.log.job(now, job.id, self.station.index, self.index, _START)
+        self.phase = PROCESSING
+        if self.state != _BUSY:
+            self.state = _BUSY
+            self.log.state(now, self.gid, _BUSY)
+        duration = job.times[job.step]
+        self.phase_start = now
+        self.left = duration
+        self.token += 1
+        Timeout(self.env, duration).callbacks.append(self._done)
+
+    def _done(self, _: object) -> None:
+        """The operation ended: the job moves on, leaves the plant, or blocks the machine."""
+        now = self.env.now
+        job = self.job
+        assert job is not None
+        station = self.station
+        self.log.job(now, job.id, station.index, self.index, _FINISH)
+        self.phase = NONE
+        job.step += 1
+        plan = job.plan
+        if job.step == len(plan):
+            self.log.job(now, job.id, -1, -1, _EXIT)
+            station.plant.job_left(job)
+        elif not plan[job.step].station.offer(job, self):
+            self.phase = HOLDING
+            if self.state != _BLOCKED:
+                self.state = _BLOCKED
+                self.log.state(now, self.gid, _BLOCKED)
+            return
+        self.release()
+
+    def release(self) -> None:
+        """The job has left this machine: become free and take the next job."""
+        self.job = None
+        self.phase = NONE
+        station = self.station
+        if self.state != _IDLE:
+            self.state = _IDLE
+            self.log.state(self.env.now, self.gid, _IDLE)
+        station.free.append(self)
+        station.dispatch()
