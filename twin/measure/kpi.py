@@ -294,7 +294,7 @@ def tally_kpis(tally: KpiTally, scenario: Scenario, end: float) -> dict[str, flo
     per_machine = np.array(tally.state_time).reshape(sum(sizes), len(MachineState))
     per_station = np.zeros((stations, per_machine.shape[1]))
     np.add.at(per_station, np.repeat(np.arange(stations), sizes), per_machine)
-    finished = np.array(tally.finished, dtype=float).reshape(stations, tally.products)
+    finished = np.array(tally.finished_ops, dtype=float).reshape(stations, tally.products)
     completed = tally.completed
     length = end - tally.start
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -25,12 +25,11 @@ from twin.dispatching import fifo
 from twin.scenario import Scenario
 from twin.scenario import Station as StationSpec
 from twin.sim.job import Job
-from twin.sim.log import JobEvent, MachineState, Recorder
+from twin.sim.log import MachineState, Recorder
 from twin.sim.station import HOLDING, NONE, PROCESSING, Dispatcher, FailureModel, Machine, Plantlike, Station
 
 __all__ = ["LeanMachine", "LeanStation", "lean_station"]
 
-_ENTER, _START, _FINISH, _EXIT = (int(JobEvent.ENTER), int(JobEvent.START), int(JobEvent.FINISH), int(JobEvent.EXIT))
 _IDLE, _BUSY, _BLOCKED = int(MachineState.IDLE), int(MachineState.BUSY), int(MachineState.BLOCKED)
 
 
@@ -95,8 +94,14 @@ class LeanStation(Station):
 
     def offer(self, job: Job, holder: Machine | None) -> bool:
         """Let ``job`` in if there is room, else queue it in ``waiting``; True if it moved in."""
-        if len(self.queue) < self.capacity + len(self.free):
-            self.accept(job)
+        queue = self.queue
+        if len(queue) < self.capacity + len(self.free):
+            now = self.env.now
+            job.entered = now
+            self.log.on_enter(now, job.id, self.index)
+            queue.append(job)
+            if self.free:
+                self.dispatch()
             return True
         self.waiting.append((job, holder))
         return False
@@ -105,7 +110,7 @@ class LeanStation(Station):
         """Put ``job`` into the buffer (room was checked) and start work if a machine is free."""
         now = self.env.now
         job.entered = now
-        self.log.job(now, job.id, self.index, -1, _ENTER)
+        self.log.on_enter(now, job.id, self.index)
         self.queue.append(job)
         if self.free:
             self.dispatch()
@@ -141,11 +146,12 @@ class LeanMachine(Machine):
         """Take ``job`` and process it."""
         now = self.env.now
         self.job = job
-        self.log.job(now, job.id, self.station.index, self.index, _START)
+        log = self.log
+        log.on_start(now, job.id, self.station.index, self.index)
         self.phase = PROCESSING
         if self.state != _BUSY:
             self.state = _BUSY
-            self.log.state(now, self.gid, _BUSY)
+            log.state(now, self.gid, _BUSY)
         duration = job.times[job.step]
         self.phase_start = now
         self.left = duration
@@ -158,20 +164,27 @@ class LeanMachine(Machine):
         job = self.job
         assert job is not None
         station = self.station
-        self.log.job(now, job.id, station.index, self.index, _FINISH)
-        self.phase = NONE
+        log = self.log
+        log.on_finish(now, job.id, station.index, self.index)
         job.step += 1
         plan = job.plan
         if job.step == len(plan):
-            self.log.job(now, job.id, -1, -1, _EXIT)
+            log.on_exit(now, job.id)
             station.plant.job_left(job)
         elif not plan[job.step].station.offer(job, self):
             self.phase = HOLDING
             if self.state != _BLOCKED:
                 self.state = _BLOCKED
-                self.log.state(now, self.gid, _BLOCKED)
+                log.state(now, self.gid, _BLOCKED)
             return
-        self.release()
+        # The job left: free the machine (release(), inlined) and take the next job.
+        self.job = None
+        self.phase = NONE
+        if self.state != _IDLE:
+            self.state = _IDLE
+            log.state(now, self.gid, _IDLE)
+        station.free.append(self)
+        station.dispatch()
 
     def release(self) -> None:
         """The job has left this machine: become free and take the next job."""

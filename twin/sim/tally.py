@@ -74,7 +74,7 @@ class KpiTally:
         self._since = [0.0] * machines
         self.wait_sum = [0.0] * stations
         self.wait_count = [0] * stations
-        self.finished = [0] * (stations * products)
+        self.finished_ops = [0] * (stations * products)
         """Operations finished in the window, ``finished[station * products + product]``."""
         self.station_scrapped = [0] * stations
         self.station_reworked = [0] * stations
@@ -105,7 +105,7 @@ class KpiTally:
                     self._batch(time, station, machine)
         elif kind == _FINISH:
             if time >= self.start:
-                self.finished[station * self.products + self.job_product[job]] += 1
+                self.finished_ops[station * self.products + self.job_product[job]] += 1
         elif kind == _ARRIVE:
             self._arrival[job] = time
             self._move(time, 1)
@@ -127,6 +127,33 @@ class KpiTally:
         elif kind == _REWORK and time >= self.start:
             self.reworked += 1
             self.station_reworked[station] += 1
+
+    def on_enter(self, time: float, job: int, station: int) -> None:
+        """``job(time, job, station, -1, ENTER)``, in one call (the hot path's)."""
+        self._entered[job] = time
+        self._taken[job] = math.nan
+
+    def on_start(self, time: float, job: int, station: int, machine: int) -> None:
+        """``job(time, job, station, machine, START)``, in one call."""
+        if time >= self.start:
+            taken = self._taken[job]
+            self.wait_sum[station] += (time if taken != taken else taken) - self._entered[job]
+            self.wait_count[station] += 1
+            if station in self.batches:
+                self._batch(time, station, machine)
+
+    def on_finish(self, time: float, job: int, station: int, machine: int) -> None:
+        """``job(time, job, station, machine, FINISH)``, in one call."""
+        if time >= self.start:
+            self.finished_ops[station * self.products + self.job_product[job]] += 1
+
+    def on_exit(self, time: float, job: int) -> None:
+        """``job(time, job, -1, -1, EXIT)``, in one call."""
+        self._move(time, -1)
+        if time >= self.start:
+            self.completed += 1
+            self.lead_sum += time - self._arrival[job]
+            self.late_sum += max(0.0, time - self.job_due[job])
 
     def _move(self, time: float, change: int) -> None:
         """WIP changes by ``change`` at ``time``."""
