@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
+import numpy as np
 from simpy import Environment, Event, Timeout
 
 from twin.dispatching import Rule, RuleContext, make_rule
@@ -36,6 +37,8 @@ from twin.sim.transport import Fleet, Leg, TimedLeg, VehicleLeg
 __all__ = ["Plant", "SimulationStalled"]
 
 _ARRIVE = int(JobEvent.ARRIVE)
+_ONE_AT_ZERO = Order(at=0.0)
+"""The release of a product without arrivals or orders: one job at time 0 (validated once)."""
 
 
 class Plant:
@@ -80,6 +83,8 @@ class Plant:
         this and ``in_system`` reach 0."""
         self.all_done: Event = self.env.event()
         self._outside = set(dispatchers or ())
+        self._station_means: dict[str, list[float]] | None = None
+        """Mean process times of the operations at each station (what rules may know)."""
         self.pools = {name: OperatorPool(self.env, spec) for name, spec in scenario.operators.items()}
         self.stations: dict[str, Station] = {}
         next_machine = 0
@@ -118,12 +123,14 @@ class Plant:
         """The dispatching rule ``name`` as it runs at ``station`` (with the station's mean
         process time and its own random stream, as rule factories need): the scenario's rules
         and an env's rule actions are made here alike, so both pick the same jobs."""
-        means = [
-            self.scenario.process_time(product, step).mean
-            for product, spec in self.scenario.products.items()
-            for step, op in enumerate(spec.route)
-            if op.station == station and not self.scenario.is_component_step(product, step)
-        ]
+        if self._station_means is None:
+            self._station_means = {}
+            for product, spec in self.scenario.products.items():
+                for step, op in enumerate(spec.route):
+                    if not self.scenario.is_component_step(product, step):
+                        mean = self.scenario.process_time(product, step).mean
+                        self._station_means.setdefault(op.station, []).append(mean)
+        means = self._station_means.get(station, [])
         streams = self.streams
         context = RuleContext(
             station,
@@ -297,10 +304,15 @@ class Plant:
     def _plan(self, product: str, spec: Product) -> tuple[tuple[Step, ...], list[Sampler]]:
         means = [self.scenario.process_time(product, i).mean for i in range(len(spec.route))]
         steps = tuple(Step(self.stations[op.station], means[i], sum(means[i:])) for i, op in enumerate(spec.route))
-        samplers = [
-            self.scenario.process_time(product, i).sampler(self.streams.generator(f"process:{product}:{i}"))
-            for i in range(len(spec.route))
-        ]
+        streams = self.streams
+
+        def stream(step: int) -> Callable[[], np.random.Generator]:
+            def generator() -> np.random.Generator:
+                return streams.generator(f"process:{product}:{step}")
+
+            return generator
+
+        samplers = [self.scenario.process_time(product, i).stream_sampler(stream(i)) for i in range(len(spec.route))]
         return steps, samplers
 
     def _start_sources(self) -> None:
@@ -308,7 +320,7 @@ class Plant:
             if product.arrival is not None:
                 self._start_stream(index, name, product)
             else:
-                orders = product.release if product.release is not None else [Order(at=0.0)]
+                orders = product.release if product.release is not None else [_ONE_AT_ZERO]
                 for order in orders:
                     self.to_release += order.quantity
                     Timeout(self.env, order.at).callbacks.append(self._releaser(index, name, order))
