@@ -28,6 +28,7 @@ confidence intervals that respect the range.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -227,9 +228,23 @@ def _waits(cols: dict[str, np.ndarray], start: float, end: float, stations: int)
         return total / count
 
 
+_last_ideal: list[tuple[weakref.ref[Scenario], np.ndarray]] = []
+"""The last scenario's :func:`_ideal_times` (scenarios are immutable; an env computes the KPIs
+of every episode of one scenario), held by a weak reference."""
+
+
 def _ideal_times(scenario: Scenario) -> np.ndarray:
     """Mean process time of each product (rows) at each station (columns), for OEE; at a batch
     station the share of a full batch's time one job takes."""
+    if _last_ideal and _last_ideal[0][0]() is scenario:
+        return _last_ideal[0][1]
+    ideal = _compute_ideal_times(scenario)
+    ideal.flags.writeable = False
+    _last_ideal[:] = [(weakref.ref(scenario), ideal)]
+    return ideal
+
+
+def _compute_ideal_times(scenario: Scenario) -> np.ndarray:
     names = list(scenario.stations)
     ideal = np.zeros((len(scenario.products), len(names)))
     for p, (pname, product) in enumerate(scenario.products.items()):

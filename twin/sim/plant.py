@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from functools import partial
 
-import numpy as np
 from simpy import Environment, Event, Timeout
 
 from twin.dispatching import Rule, RuleContext, make_rule
@@ -302,17 +302,11 @@ class Plant:
         return setup_time
 
     def _plan(self, product: str, spec: Product) -> tuple[tuple[Step, ...], list[Sampler]]:
-        means = [self.scenario.process_time(product, i).mean for i in range(len(spec.route))]
+        dists = [self.scenario.process_time(product, i) for i in range(len(spec.route))]
+        means = [dist.mean for dist in dists]
         steps = tuple(Step(self.stations[op.station], means[i], sum(means[i:])) for i, op in enumerate(spec.route))
-        streams = self.streams
-
-        def stream(step: int) -> Callable[[], np.random.Generator]:
-            def generator() -> np.random.Generator:
-                return streams.generator(f"process:{product}:{step}")
-
-            return generator
-
-        samplers = [self.scenario.process_time(product, i).stream_sampler(stream(i)) for i in range(len(spec.route))]
+        generator = self.streams.generator
+        samplers = [dist.stream_sampler(partial(generator, f"process:{product}:{i}")) for i, dist in enumerate(dists)]
         return steps, samplers
 
     def _start_sources(self) -> None:
