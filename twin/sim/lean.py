@@ -7,7 +7,8 @@ outside controller) choosing the next job. :class:`LeanStation` and :class:`Lean
 same model, event for event and record for record (a test compares the logs bit for bit),
 with the checks for absent features taken out and the operation's steps folded into fewer
 calls, ``now`` read once per callback, and a ``deque`` for a FIFO buffer (``popleft`` where a
-list would shift every waiting job).
+list would shift every waiting job). With a :class:`~twin.sim.tally.KpiTally` instead of the
+log, a machine that frees with jobs waiting skips the idle record of zero length.
 
 :class:`~twin.sim.plant.Plant` picks them per station (:func:`lean_station`); a lean
 station's machines are lean unless they fail (breakdowns keep the general machine, which
@@ -27,6 +28,7 @@ from twin.scenario import Station as StationSpec
 from twin.sim.job import Job
 from twin.sim.log import MachineState, Recorder
 from twin.sim.station import HOLDING, NONE, PROCESSING, Dispatcher, FailureModel, Machine, Plantlike, Station
+from twin.sim.tally import KpiTally
 
 __all__ = ["LeanMachine", "LeanStation", "lean_station"]
 
@@ -140,7 +142,14 @@ class LeanStation(Station):
 class LeanMachine(Machine):
     """A :class:`Machine` that never fails, sets up or is maintained, at a lean station."""
 
-    __slots__ = ()
+    __slots__ = ("tallied",)
+
+    def __init__(self, station: Station, index: int, gid: int, failure: FailureModel | None) -> None:
+        super().__init__(station, index, gid, failure)
+        self.tallied = isinstance(self.log, KpiTally)
+        """Whether the run keeps KPI sums, not the log: then a machine that frees with jobs
+        waiting (it takes one at once) records no idle state of zero length, which adds
+        nothing to the sums (the log keeps every record)."""
 
     def start(self, job: Job) -> None:
         """Take ``job`` and process it."""
@@ -180,7 +189,7 @@ class LeanMachine(Machine):
         # The job left: free the machine (release(), inlined) and take the next job.
         self.job = None
         self.phase = NONE
-        if self.state != _IDLE:
+        if self.state != _IDLE and not (self.tallied and station.queue):
             self.state = _IDLE
             log.state(now, self.gid, _IDLE)
         station.free.append(self)
@@ -191,7 +200,7 @@ class LeanMachine(Machine):
         self.job = None
         self.phase = NONE
         station = self.station
-        if self.state != _IDLE:
+        if self.state != _IDLE and not (self.tallied and station.queue):
             self.state = _IDLE
             self.log.state(self.env.now, self.gid, _IDLE)
         station.free.append(self)
