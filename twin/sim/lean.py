@@ -11,8 +11,8 @@ list would shift every waiting job). With a :class:`~twin.sim.tally.KpiTally` in
 log, a machine that frees with jobs waiting skips the idle record of zero length.
 
 :class:`~twin.sim.plant.Plant` picks them per station (:func:`lean_station`); a lean
-station's machines are lean unless they fail (breakdowns keep the general machine, which
-lean stations drive through the same public calls).
+station's machines are lean unless their breakdowns count busy time (those keep the general
+machine, which lean stations drive through the same public calls).
 """
 
 from __future__ import annotations
@@ -67,8 +67,9 @@ class LeanStation(Station):
         first_machine_id: int,
         machines: int,
         failures: Callable[[int], FailureModel] | None = None,
+        busy_failures: bool = False,
     ) -> None:
-        machine_type = Machine if failures is not None else LeanMachine
+        machine_type = Machine if busy_failures else LeanMachine
         super().__init__(
             env,
             log,
@@ -140,7 +141,9 @@ class LeanStation(Station):
 
 
 class LeanMachine(Machine):
-    """A :class:`Machine` that never fails, sets up or is maintained, at a lean station."""
+    """A :class:`Machine` at a lean station: it never sets up or is maintained, and fails, if
+    at all, on a calendar-time basis (a failure stops the operation through the general
+    machine's ``halt``; the repaired machine resumes it through the general ``_run``)."""
 
     __slots__ = ("tallied",)
 
@@ -165,10 +168,12 @@ class LeanMachine(Machine):
         self.phase_start = now
         self.left = duration
         self.token += 1
-        Timeout(self.env, duration).callbacks.append(self._done)
+        Timeout(self.env, duration, self.token).callbacks.append(self._done)
 
-    def _done(self, _: object) -> None:
+    def _done(self, event: Timeout) -> None:
         """The operation ended: the job moves on, leaves the plant, or blocks the machine."""
+        if event._value != self.token:
+            return  # a calendar failure interrupted the operation (it resumes by the general path)
         now = self.env.now
         job = self.job
         assert job is not None
@@ -196,9 +201,11 @@ class LeanMachine(Machine):
         station.dispatch()
 
     def release(self) -> None:
-        """The job has left this machine: become free and take the next job."""
+        """The job has left this machine: become free (unless it is down) and take the next job."""
         self.job = None
         self.phase = NONE
+        if self.down:
+            return
         station = self.station
         if self.state != _IDLE and not (self.tallied and station.queue):
             self.state = _IDLE

@@ -171,6 +171,7 @@ class Plant:
                 first_machine,
                 spec.machines,
                 failures,
+                busy_failures=spec.failures is not None and spec.failures.basis == "busy",
             )
         else:
             station = Station(
