@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from twin.sync.backtest import backtest
     from twin.sync.calibrate import calibrate
     from twin.sync.eventlog import read_log
+    from twin.sync.forecast import forecast
 
 __all__ = [
     "Result",
@@ -35,6 +36,7 @@ __all__ = [
     "backtest",
     "calibrate",
     "compare",
+    "forecast",
     "load_scenario",
     "read_log",
     "simulate",
@@ -53,6 +55,7 @@ _LAZY = {
     "read_log": ("twin.sync.eventlog", "read_log"),
     "calibrate": ("twin.sync.calibrate", "calibrate"),
     "backtest": ("twin.sync.backtest", "backtest"),
+    "forecast": ("twin.sync.forecast", "forecast"),
 }
 
 

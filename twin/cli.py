@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from twin.commands import agents, dashboard, design, jobshop, run, study, sync
+from twin.commands import agents, dashboard, design, jobshop, run, state, study, sync
 
 __all__ = ["app", "main"]
 
@@ -31,6 +31,8 @@ app.command()(agents.train)
 app.command()(agents.evaluate)
 app.command()(sync.calibrate)
 app.command()(sync.backtest)
+app.command()(state.state)
+app.command()(state.forecast)
 
 
 def main() -> None:

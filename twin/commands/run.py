@@ -29,12 +29,17 @@ def validate(file: ScenarioFile, overrides: Overrides = None) -> None:
     typer.echo(f"{file}: ok ({len(scenario.products)} products, {len(scenario.stations)} stations)")
 
 
-def schema() -> None:
+def schema(
+    state: Annotated[
+        bool, typer.Option("--state", help="The schema of plant-state files instead (also in state.schema.json).")
+    ] = False,
+) -> None:
     """Print the JSON schema of scenario files (for editor autocompletion; also in
-    scenario.schema.json)."""
+    scenario.schema.json), or with --state that of plant-state files."""
     from twin.scenario import json_schema
+    from twin.scenario.state import state_json_schema
 
-    sys.stdout.write(json_schema())
+    sys.stdout.write(state_json_schema() if state else json_schema())
 
 
 def _run_with_progress(scenario: Scenario, replications: int, seed: int | None, keep_events: bool) -> Result:

@@ -34,10 +34,12 @@ from twin.envs.observation import (
 from twin.jobshop.instances import JobShopInstance, instance_to_scenario, read_instance
 from twin.measure.kpi import compute_kpis
 from twin.scenario import Scenario, load_scenario
+from twin.scenario.state import PlantState
 from twin.sim.job import Job
 from twin.sim.log import MachineState
 from twin.sim.plant import Plant
 from twin.sim.station import Station
+from twin.sim.warmstart import warm_start_problems
 
 __all__ = ["DEFAULT_RULES", "REWARD_KINDS", "DispatchEnv", "Mode", "RewardKind"]
 
@@ -89,6 +91,13 @@ class _TrackedPlant(Plant):
         self._sync_open()
         now = self.env.now
         return self.tardiness + sum(now - due for due in self._open_dues.values() if due < now)
+
+
+def _check_state(scenario: Scenario, state: PlantState) -> None:
+    """Refuse a state the scenario cannot start from (ValueError naming each problem)."""
+    problems = warm_start_problems(scenario, state)
+    if problems:
+        raise ValueError("; ".join(str(p) for p in problems))
 
 
 def _as_scenario(scenario: str | Path | Scenario | JobShopInstance) -> Scenario:
@@ -161,6 +170,11 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
     ``s`` as the model's seed (the episode is then the run ``twin run --seed s`` would make,
     and ``s`` reproduces it exactly: process times, breakdowns, arrivals and the ``random``
     rule's draws); ``reset()`` without a seed draws the model's seed from ``self.np_random``.
+    With ``state`` (a :class:`~twin.scenario.state.PlantState`, or a list of them, one drawn
+    with ``self.np_random`` at each reset) or ``reset(options={"state": s})``, the episode
+    starts from that state of the floor instead of from empty (:mod:`twin.sim.warmstart`):
+    the clock starts at its time, the horizon and the progress feature count from there, and
+    the final KPIs cover ``[T, end]``.
 
     ## Episode End
 
@@ -198,13 +212,14 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
       most 64), else 16.
     - ``rules``: rule names for ``mode="rule"``.
     - ``horizon``: replaces the scenario's horizon (e.g. shorter episodes of an open plant).
+    - ``state``: a plant state, or a list of states to sample from, to start episodes from.
 
     ## Version History
 
     - v0: initial version; ``reward="tardiness_accrued"`` added later (the other rewards
       and the observation are unchanged); scenarios with batching, assembly, rework,
       maintenance, transport and energy accepted later (spaces unchanged; batch stations
-      decide by their rule).
+      decide by their rule); ``state`` (warm starts) added later, spaces unchanged.
     """
 
     metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012 (gymnasium's convention)
@@ -217,6 +232,7 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         max_queue: int | None = None,
         rules: Sequence[str] = DEFAULT_RULES,
         horizon: float | None = None,
+        state: PlantState | Sequence[PlantState] | None = None,
     ) -> None:
         spec = _as_scenario(scenario)
         if horizon is not None:
@@ -229,6 +245,10 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         if unknown or not rules:
             raise ValueError(f"rules must be known rule names (got {list(rules)}; known: {', '.join(rule_names())})")
         self.scenario = spec
+        self.states: list[PlantState] = [state] if isinstance(state, PlantState) else list(state or [])
+        """States episodes start from (one drawn per reset); empty: from an empty plant."""
+        for chosen in self.states:
+            _check_state(spec, chosen)
         self.mode: Mode = mode
         self.rules = tuple(rules)
         self.closed = spec.horizon is None
@@ -259,6 +279,7 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         self.observation_space = spaces.Box(-1.0, 1.0, (size,), np.float32)
         self.action_space = spaces.Discrete(self._n_actions)
         self._plant: _TrackedPlant | None = None
+        self._warm = False
         self._pending: deque[Station] = deque()
         self._raised: list[Station] | None = None
         self._rule_cache: dict[tuple[str, str], Rule] = {}
@@ -311,16 +332,23 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         def defer(queue: Sequence[Job], now: float) -> None:
             return None
 
+        start = (options or {}).get("state")
+        if start is not None:
+            _check_state(self.scenario, start)
+        elif self.states:
+            start = self.states[int(self.np_random.integers(len(self.states)))]
         self._plant = _TrackedPlant(
             self.scenario,
             seed=plant_seed,
             dispatchers=dict.fromkeys(self._deciding, defer),
             on_decision=self._on_decision,
             track_open=self.reward_kind == "tardiness_accrued",
+            state=start,
         )
+        self._warm = start is not None
         self._pending.clear()
         self._rule_cache.clear()
-        self._last_time = 0.0
+        self._last_time = self._plant.start
         self._last_completed = 0
         self._last_tardiness = 0.0
         self.decisions = 0
@@ -421,7 +449,7 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         plant = self._plant
         assert plant is not None
         env, pending, done = plant.env, self._pending, plant.all_done
-        limit = math.inf if self.closed else float(self.scenario.horizon or math.inf)
+        limit = math.inf if self.closed else plant.start + float(self.scenario.horizon or math.inf)
         # An open plant that empties for a while triggers all_done too; only a closed one ends.
         while not pending:
             if self.closed and done.triggered:
@@ -473,7 +501,8 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         }
         if self._done and not self._pending:
             end = plant.env.now
-            info["kpis"] = compute_kpis(plant.log, self.scenario, min(self.scenario.warmup, end), end)
+            skip = 0.0 if self._warm else self.scenario.warmup
+            info["kpis"] = compute_kpis(plant.log, self.scenario, min(plant.start + skip, end), end)
             if self.closed:
                 info["makespan"] = end
         return info
@@ -526,7 +555,7 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
             unreleased = plant.to_release * self.work_mean
             obs[GLOBAL_PROGRESS] = 1.0 - (in_process + unreleased) / max(self._total_work, 1e-9)
         else:
-            obs[GLOBAL_PROGRESS] = now / float(self.scenario.horizon or 1.0)
+            obs[GLOBAL_PROGRESS] = (now - plant.start) / float(self.scenario.horizon or 1.0)
         obs[GLOBAL_WIP] = plant.in_system / (n * q)
         obs[GLOBAL_PENDING] = (len(self._pending) - 1) / n
         obs[layout.deciding + self._station_index[station.name]] = 1.0

@@ -20,6 +20,7 @@ from twin.measure.labels import json_number
 from twin.measure.replication import Replication, run_replication
 from twin.measure.stats import confidence_interval
 from twin.scenario import Scenario
+from twin.scenario.state import PlantState
 from twin.sim.log import JobEvent, MachineState, VehicleState
 
 __all__ = [
@@ -156,11 +157,17 @@ def simulate(
     workers: int = 1,
     engine: Engine = "local",
     address: str | None = None,
+    state: PlantState | None = None,
+    warmup: float | None = None,
 ) -> Result:
     """Run ``replications`` independent replications of ``scenario`` (its own settings when
     None) and collect their KPIs; the result is the same whichever executor runs them.
 
     Args:
+        state: start every replication from this plant state (:mod:`twin.sim.warmstart`):
+            the horizon counts from its time, KPIs cover ``[T, T + horizon]``.
+        warmup: time left out of the statistics from the start (default: the scenario's
+            from empty, none from a state).
         keep_events: keep each replication's event log (``Result.events``); turn off for
             long runs to save memory.
         progress: called with the number of replications done after each one.
@@ -173,7 +180,7 @@ def simulate(
     executor = make_executor(min(workers, count), engine, address)
     done: dict[int, Replication] = {}
     try:
-        tasks = ((r, (scenario, r, base_seed, keep_events)) for r in range(count))
+        tasks = ((r, (scenario, r, base_seed, keep_events, state, warmup)) for r in range(count))
         for r, replication in executor.run(run_replication, tasks):
             done[r] = replication
             if progress is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,6 +89,34 @@ def plot_comparison(table: pd.DataFrame, kpis: tuple[str, ...], path: str | Path
         if ax is not getattr(axes, "flat", [axes])[0]:
             ax.set_yticklabels([])
     fig.suptitle("Runs compared with the first (grey); dark blue = significantly different (95%)")
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_forecast(document: dict[str, Any], time_unit: str, path: str | Path) -> Path:
+    """Fan chart of a forecast (:func:`twin.sync.forecast.forecast`): completions per bin,
+    P10-P90 band around the median."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    completions = document["completions"]
+    starts = np.asarray(completions["start"], dtype=float)
+    low, mid, high = (np.asarray(completions[k], dtype=float) for k in ("p10", "p50", "p90"))
+    fig, ax = plt.subplots(figsize=(9, 4), constrained_layout=True)
+    ax.fill_between(starts, low, high, step="post", color="#1f77b4", alpha=0.3, label="P10-P90")
+    ax.step(starts, mid, where="post", color="#1f77b4", label="P50")
+    ax.set_xlabel(f"time ({time_unit})")
+    ax.set_ylabel(f"completions per {completions['bin']:g} {time_unit}")
+    total = completions["total"]
+    ax.set_title(
+        f"Forecast from t={document['time']:g} over {document['horizon']:g} {time_unit}: "
+        f"{total['p50']:g} completions (P10 {total['p10']:g}, P90 {total['p90']:g})"
+    )
+    ax.legend(frameon=False)
     path = Path(path)
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from twin.measure.kpi import compute_kpis, tally_kpis
 from twin.scenario import Scenario
+from twin.scenario.state import PlantState
 from twin.sim.log import EventLog
 from twin.sim.plant import Plant
 
@@ -31,16 +32,24 @@ class Replication:
 
 
 def run_replication(
-    scenario: Scenario, replication: int, seed: int | None = None, keep_log: bool = False
+    scenario: Scenario,
+    replication: int,
+    seed: int | None = None,
+    keep_log: bool = False,
+    state: PlantState | None = None,
+    warmup: float | None = None,
 ) -> Replication:
-    """Build and run one replication of ``scenario`` and compute its KPIs; without
+    """Build and run one replication of ``scenario`` and compute its KPIs over ``[start +
+    warmup, end]`` (``warmup``: the scenario's from empty, none from a ``state``); without
     ``keep_log`` the plant keeps only the KPI sums where it can (:class:`~twin.sim.tally.KpiTally`)."""
-    plant = Plant(scenario, seed=seed, replication=replication, events=keep_log)
+    start = state.time if state is not None else 0.0
+    skip = warmup if warmup is not None else (0.0 if state is not None else scenario.warmup)
+    plant = Plant(scenario, seed=seed, replication=replication, state=state, events=keep_log, kpi_start=start + skip)
     end = plant.run()
     if plant.tally is not None:
         kpis = tally_kpis(plant.tally, scenario, end)
     else:
-        kpis = compute_kpis(plant.log, scenario, min(scenario.warmup, end), end)
+        kpis = compute_kpis(plant.log, scenario, min(plant.start + skip, end), end)
     return Replication(
         replication, kpis, end, plant.arrived, plant.left, plant.in_system, plant.log if keep_log else None
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from functools import partial
+from typing import TYPE_CHECKING
 
 from simpy import Environment, Event, Timeout
 
@@ -21,6 +22,7 @@ from twin.scenario import Order, Product, Scenario, shortest_paths
 from twin.scenario import Station as StationSpec
 from twin.scenario.distributions import Sampler
 from twin.scenario.flows import moves, rework_step
+from twin.sim import warmstart
 from twin.sim.assembly import AssemblyKits
 from twin.sim.batching import Batching, BatchMachine
 from twin.sim.job import Job, Step
@@ -33,6 +35,9 @@ from twin.sim.station import Dispatcher, FailureModel, Station
 from twin.sim.streams import RandomStreams
 from twin.sim.tally import KpiTally
 from twin.sim.transport import Fleet, Leg, TimedLeg, VehicleLeg
+
+if TYPE_CHECKING:
+    from twin.scenario.state import PlantState
 
 __all__ = ["Plant", "SimulationStalled"]
 
@@ -50,9 +55,17 @@ class Plant:
         replication: which replication; selects independent random streams.
         dispatchers: per-station dispatchers replacing the scenario's rules (e.g. an agent).
         on_decision: called with the station when a dispatcher defers its choice.
+        state: start from this plant state (:mod:`twin.sim.warmstart`) instead of from empty:
+            the clock starts at its time and the horizon counts from there.
         events: record the full event log (``log``); when False, a run with a horizon and
             no vehicle fleet keeps only the KPI sums (``tally``), in a fraction of the time
             and memory (a run without a horizon, or with vehicles, records the log anyway).
+        kpi_start: where the tally's window starts (default: the scenario's warm-up after
+            the start, none from a ``state``); it ends at the horizon.
+
+    Raises:
+        ValueError: ``state`` contradicts the scenario or needs a feature a warm start does
+            not support.
     """
 
     def __init__(
@@ -62,11 +75,19 @@ class Plant:
         replication: int = 0,
         dispatchers: Mapping[str, Dispatcher] | None = None,
         on_decision: Callable[[Station], None] | None = None,
+        state: PlantState | None = None,
         events: bool = True,
+        kpi_start: float | None = None,
     ) -> None:
         self.scenario = scenario
-        self.env = Environment()
-        self.tally = None if events else self._tally()
+        self.env = Environment(initial_time=state.time if state is not None else 0.0)
+        self.start = self.env.now
+        """When the run starts: 0, or the time of the state it starts from."""
+        self.warm_ids: dict[int, str] = {}
+        """The state's job ids by model job id, for the jobs placed from a state."""
+        if kpi_start is None:
+            kpi_start = self.start + (0.0 if state is not None else scenario.warmup)
+        self.tally = None if events else self._tally(kpi_start)
         self._log: EventLog | None = None
         self.recorder: Recorder
         if self.tally is None:
@@ -97,16 +118,19 @@ class Plant:
         self._redraws: dict[tuple[int, int], Sampler] = {}
         self.fleet: Fleet | None = None
         self._equip()
+        if state is not None:
+            self.warm_ids = warmstart.place(self, state)
         self._start_sources()
 
-    def _tally(self) -> KpiTally | None:
-        """A KPI tally over the scenario's window, where one can stand in for the log."""
+    def _tally(self, start: float) -> KpiTally | None:
+        """A KPI tally over ``[start, horizon]``, where one can stand in for the log."""
         s = self.scenario
         if s.horizon is None or (s.transport is not None and s.transport.vehicles is not None):
             return None
         batches = {i for i, spec in enumerate(s.stations.values()) if spec.batch is not None}
         machines = sum(spec.machines for spec in s.stations.values())
-        return KpiTally(min(s.warmup, s.horizon), machines, len(s.stations), len(s.products), batches)
+        end = self.start + s.horizon
+        return KpiTally(min(start, end), machines, len(s.stations), len(s.products), batches)
 
     @property
     def log(self) -> EventLog:
@@ -317,8 +341,10 @@ class Plant:
             else:
                 orders = product.release if product.release is not None else [_ONE_AT_ZERO]
                 for order in orders:
+                    if order.at < self.start:
+                        continue  # released before a warm start: its jobs are in the state, or gone
                     self.to_release += order.quantity
-                    Timeout(self.env, order.at).callbacks.append(self._releaser(index, name, order))
+                    Timeout(self.env, order.at - self.start).callbacks.append(self._releaser(index, name, order))
 
     def _releaser(self, index: int, name: str, order: Order) -> Callable[[object], None]:
         def release(_: object) -> None:
@@ -368,17 +394,22 @@ class Plant:
         self.on_decision(station)
 
     def run(self) -> float:
-        """Run to the horizon, or until every job is done when the scenario has none; returns
-        the end time."""
+        """Run to the horizon (counted from :attr:`start`), or until every job is done when the
+        scenario has none; returns the end time."""
         horizon = self.scenario.horizon
         if horizon is not None:
-            self.env.run(until=horizon)
+            self.env.run(until=self.start + horizon)
             if self.tally is not None:
                 self.tally.close(self.env.now)
         elif self.to_release or self.in_system:
             self._watch_for_stalls()
             self.env.run(until=self.all_done)
         return self.env.now
+
+    def snapshot(self) -> PlantState:
+        """The plant state now (:func:`twin.sim.warmstart.snapshot`): run to ``T`` with
+        ``plant.env.run(until=T)``, then a later plant can start from it."""
+        return warmstart.snapshot(self)
 
     def _watch_for_stalls(self) -> None:
         """Without a horizon, shift calendars and calendar failures schedule events forever, so a

@@ -366,6 +366,39 @@ class Machine:
                 return
         self._process()
 
+    def resume_from_state(self, job: Job, left: float, setup_left: float | None = None) -> None:
+        """Warm start (:mod:`twin.sim.warmstart`): take ``job`` in the middle of its setup
+        (``setup_left`` to go, then its whole operation) or of its operation (``left`` to go);
+        the machine is no longer free. The warm start logs the job's records."""
+        self.job = job
+        self.last_family = job.family
+        if setup_left is not None:
+            self.phase = IN_SETUP
+            self.set_state(_SETUP)
+            self._run(setup_left)
+            return
+        self.phase = PROCESSING
+        self.set_state(_BUSY)
+        self._run(left)
+
+    def warm_failure_clock(self, left: float) -> None:
+        """Warm start: the next failure comes after ``left`` (drawn given the machine's age)
+        instead of the fresh time to failure drawn when the machine was built."""
+        assert self.failure is not None
+        if self.failure.busy:
+            self.ttf_left = left
+            return
+        self.fail_epoch += 1  # cancel the calendar failure drawn at build time
+        Timeout(self.env, left, self.fail_epoch).callbacks.append(self._calendar_failure)
+
+    def warm_down(self, repair_left: float) -> None:
+        """Warm start: the machine is down now, with ``repair_left`` of its repair to go; what
+        it holds resumes after the repair."""
+        self.fail_epoch += 1  # no calendar failure while down; a fresh one after the repair
+        self.ttf_left = None
+        self.halt()
+        self._out_of_service(_DOWN, repair_left, self._repaired)
+
     def _process(self) -> None:
         job = self.job
         assert job is not None

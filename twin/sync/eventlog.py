@@ -52,17 +52,49 @@ __all__ = [
     "write_log",
 ]
 
-EVENTS = ("arrive", "enter", "setup", "start", "finish", "exit", "scrap", "down", "up")
-"""The event names of the contract, in the order of a job's life (machine events last)."""
+EVENTS = (
+    "arrive",
+    "enter",
+    "setup",
+    "start",
+    "finish",
+    "exit",
+    "scrap",
+    "down",
+    "up",
+    "transport_start",
+    "transport_end",
+    "rework",
+    "assembled",
+    "maintenance",
+)
+"""The event names: the contract's nine, then those of the optional features
+(docs/architecture.md, "Event vocabulary"): a job handed to transport and delivered, sent back
+for rework, consumed as a component by an assembly, and a machine going into maintenance
+(``up`` when it comes out)."""
 
-JOB_EVENTS = frozenset(EVENTS[:7])
+JOB_EVENTS = frozenset((*EVENTS[:7], "transport_start", "transport_end", "rework", "assembled"))
 """Events that concern a job (``job`` required)."""
 
-MACHINE_EVENTS = frozenset(("down", "up"))
+MACHINE_EVENTS = frozenset(("down", "up", "maintenance"))
 """Events that concern a machine only (``job`` empty)."""
 
-_NEEDS_STATION = frozenset(("enter", "setup", "start", "finish", "scrap", "down", "up"))
-_NEEDS_MACHINE = frozenset(("setup", "start", "finish", "down", "up"))
+_NEEDS_STATION = frozenset(
+    (
+        "enter",
+        "setup",
+        "start",
+        "finish",
+        "scrap",
+        "down",
+        "up",
+        "maintenance",
+        "transport_start",
+        "rework",
+        "assembled",
+    )
+)
+_NEEDS_MACHINE = frozenset(("setup", "start", "finish", "down", "up", "maintenance", "assembled"))
 
 COLUMNS = ("time", "event", "job", "product", "station", "machine")
 """Columns every log has (``product`` may be empty except on ``arrive``)."""
@@ -427,7 +459,9 @@ def events_to_log(events: pd.DataFrame, scenario: Scenario, replication: int = 0
     as a canonical log frame, for one replication.
 
     Job ids become text, machines their index within the station as text; a machine entering
-    the ``down`` state gives a ``down`` row and its next state change an ``up`` row; the other
+    the ``down`` (or ``maintenance``) state gives a ``down`` (``maintenance``) row and its next
+    change to a working state an ``up`` row; job events of the optional features keep their
+    names in lower case (``transport_start``, ``rework``, ...); the other
     state records are left out (a plant's log does not have them). ``due`` comes from the
     scenario (slack or order due date) on ``arrive`` rows.
 
@@ -437,6 +471,9 @@ def events_to_log(events: pd.DataFrame, scenario: Scenario, replication: int = 0
     import pandas as pd
 
     mine = events[events["replication"] == replication]
+    if mine.empty:
+        raise ValueError(f"no events of replication {replication} (got {sorted(set(events['replication']))})")
+    mine = mine[mine["event"] != "VEHICLE"]  # a floor's log names no vehicles
     if mine.empty:
         raise ValueError(f"no events of replication {replication} (got {sorted(set(events['replication']))})")
     is_state = (mine["event"] == "STATE").to_numpy()
@@ -457,17 +494,18 @@ def events_to_log(events: pd.DataFrame, scenario: Scenario, replication: int = 0
     arrive = (job_rows["event"] == "arrive").to_numpy()
     job_rows.loc[arrive, "due"] = _due_dates(jobs, scenario)
     ordered = states.assign(_order=np.flatnonzero(is_state)).sort_values(["station", "machine", "time"], kind="stable")
-    down = (ordered["state"] == "down").to_numpy()
+    state = ordered["state"].to_numpy()
+    out = np.isin(state, ("down", "maintenance"))
     same_machine = (ordered["station"].to_numpy()[1:] == ordered["station"].to_numpy()[:-1]) & (
         ordered["machine"].to_numpy()[1:] == ordered["machine"].to_numpy()[:-1]
     )
     up = np.zeros(len(ordered), bool)
-    up[1:] = down[:-1] & same_machine & ~down[1:]
-    picked = ordered[down | up]
+    up[1:] = out[:-1] & same_machine & ~out[1:]
+    picked = ordered[out | up]
     machine_rows = pd.DataFrame(
         {
             "time": picked["time"].to_numpy(float),
-            "event": np.where(down[down | up], "down", "up"),
+            "event": np.where(out[out | up], state[out | up], "up"),
             "job": "",
             "product": "",
             "station": picked["station"].to_numpy(),
@@ -476,8 +514,13 @@ def events_to_log(events: pd.DataFrame, scenario: Scenario, replication: int = 0
             "_order": picked["_order"].to_numpy(),
         }
     )
-    log = pd.concat([job_rows, machine_rows], ignore_index=True).sort_values(["time", "_order"], kind="stable")
-    log = log.drop(columns="_order").reset_index(drop=True)
+    log = pd.concat([job_rows, machine_rows], ignore_index=True)
+    # The model logs a machine's state after the job events of the same instant; on the floor
+    # a machine comes back up before it starts the next job, and fails after the job events
+    # of its instant (a phase ending at that instant ends first).
+    log["_tie"] = np.where(log["event"] == "up", 0, np.where(log["job"] == "", 2, 1))
+    log = log.sort_values(["time", "_tie", "_order"], kind="stable")
+    log = log.drop(columns=["_order", "_tie"]).reset_index(drop=True)
     log.index = pd.Index(np.arange(len(log)) + _FIRST_DATA_ROW, name="row")
     for column in ("event", "job", "product", "station", "machine"):
         log[column] = log[column].astype(str)
