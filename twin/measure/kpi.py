@@ -21,6 +21,10 @@ the window), and ``transport.utilization``, ``.empty_share``, ``.wait_mean``
 (:mod:`twin.measure.vehicles`). A component consumed by assembly leaves the plant (WIP) at
 its ASSEMBLED record; only EXIT counts as completed.
 
+A run that keeps no log adds these up as it goes (:class:`twin.sim.tally.KpiTally`);
+:func:`tally_kpis` turns its sums into the same KPIs through the same composition as
+:func:`compute_kpis` (``_kpis``), so the two paths cannot drift apart in their definitions.
+
 Every KPI also knows which way is good (:func:`kpi_direction`: more throughput is better,
 more lead time worse) and the range it lies in (:func:`kpi_bounds`), for verdicts and for
 confidence intervals that respect the range.
