@@ -90,3 +90,27 @@ def test_featured_stations_stay_general() -> None:
     plant = Plant(s)
     assert not isinstance(plant.stations["a"], LeanStation)
     assert isinstance(plant.stations["b"], LeanStation)
+
+
+def test_env_episodes_are_bit_identical(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stations whose choices the Gymnasium env defers run lean too, with the same log."""
+    from twin.envs.dispatch import DispatchEnv
+
+    s = instance_to_scenario(load_instance(SCENARIOS / "jobshop" / "ft06.txt"), rule="mwkr")
+
+    def episode() -> dict[str, np.ndarray]:
+        env = DispatchEnv(s)
+        env.reset(seed=1)
+        done = False
+        while not done:
+            _, _, terminated, truncated, _ = env.step(env.rule_action("mwkr"))
+            done = terminated or truncated
+        assert env.decisions > 0
+        return env.plant.log.columns()
+
+    lean = episode()
+    with monkeypatch.context() as patch:
+        patch.setattr(plant_module, "lean_station", lambda *args, **kwargs: False)
+        general = episode()
+    for name in lean:
+        assert np.array_equal(lean[name], general[name]), f"column {name} differs"

@@ -1,8 +1,7 @@
 """The lean hot path: stations and machines specialised at build time to a plain station.
 
 Most stations of most scenarios use none of the optional features: no operators, setups,
-scrap, assembly kits, batching, rework, transport legs, maintenance, and a rule (never an
-outside controller) choosing the next job. :class:`LeanStation` and :class:`LeanMachine` are
+scrap, assembly kits, batching, rework, transport legs or maintenance. :class:`LeanStation` and :class:`LeanMachine` are
 :class:`~twin.sim.station.Station` and :class:`~twin.sim.station.Machine` for those: the
 same model, event for event and record for record (a test compares the logs bit for bit),
 with the checks for absent features taken out and the operation's steps folded into fewer
@@ -35,13 +34,12 @@ __all__ = ["LeanMachine", "LeanStation", "lean_station"]
 _IDLE, _BUSY, _BLOCKED = int(MachineState.IDLE), int(MachineState.BUSY), int(MachineState.BLOCKED)
 
 
-def lean_station(scenario: Scenario, spec: StationSpec, outside_dispatcher: bool) -> bool:
+def lean_station(scenario: Scenario, spec: StationSpec) -> bool:
     """Whether a station of ``scenario`` declared by ``spec`` can run the lean hot path: it
-    uses no optional feature, no transport leads into it, and its jobs are chosen by a rule
-    of the scenario (not by a dispatcher given from outside, which may defer its choice)."""
+    uses no optional feature and no transport leads into it (its dispatcher may be a rule or
+    an outside controller that defers its choices, as the Gymnasium env does)."""
     return not (
-        outside_dispatcher
-        or scenario.transport is not None
+        scenario.transport is not None
         or spec.operator is not None
         or spec.setup is not None
         or spec.scrap > 0
@@ -53,7 +51,8 @@ def lean_station(scenario: Scenario, spec: StationSpec, outside_dispatcher: bool
 
 
 class LeanStation(Station):
-    """A :class:`Station` without optional features, whose rule always answers at once."""
+    """A :class:`Station` without optional features (a deferred choice is carried out by
+    :meth:`Station.assign`, as at any station)."""
 
     def __init__(
         self,
@@ -126,12 +125,17 @@ class LeanStation(Station):
                 free.popleft().start(queue.popleft())  # type: ignore[attr-defined]
         else:
             dispatcher = self.dispatcher
-            while queue and free:
+            while queue and free and not self.awaiting_decision:
                 index = dispatcher(queue, self.env.now) if len(queue) > 1 else 0
-                assert index is not None, "a lean station's rule answers at once"
+                if index is None:  # an outside controller decides: see Station.dispatch
+                    self.awaiting_decision = True
+                    self.plant.decision_needed(self)
+                    return
                 job = queue[index]
                 del queue[index]
                 free.popleft().start(job)
+            if self.awaiting_decision:
+                return
         waiting = self.waiting
         while waiting and len(queue) < self.capacity + len(free):
             job, holder = waiting.popleft()

@@ -103,7 +103,6 @@ class Plant:
         """Jobs still to arrive from finite sources; the run of a closed scenario ends when
         this and ``in_system`` reach 0."""
         self.all_done: Event = self.env.event()
-        self._outside = set(dispatchers or ())
         self._station_means: dict[str, list[float]] | None = None
         """Mean process times of the operations at each station (what rules may know)."""
         self.pools = {name: OperatorPool(self.env, spec) for name, spec in scenario.operators.items()}
@@ -183,7 +182,7 @@ class Plant:
             scrap = (spec.scrap, streams.generator(f"scrap:{name}").random)
         pool = self.pools[spec.operator] if spec.operator is not None else None
         station: Station
-        if lean_station(self.scenario, spec, outside_dispatcher=name in self._outside):
+        if lean_station(self.scenario, spec):
             station = LeanStation(
                 self.env,
                 self.recorder,
