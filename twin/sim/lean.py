@@ -1,11 +1,12 @@
 """The lean hot path: stations and machines specialised at build time to a plain station.
 
 Most stations of most scenarios use none of the optional features: no operators, setups,
-scrap, assembly kits, batching, rework, transport legs or maintenance. :class:`LeanStation` and :class:`LeanMachine` are
-:class:`~twin.sim.station.Station` and :class:`~twin.sim.station.Machine` for those: the
-same model, event for event and record for record (a test compares the logs bit for bit),
-with the checks for absent features taken out and the operation's steps folded into fewer
-calls, ``now`` read once per callback, and a ``deque`` for a FIFO buffer (``popleft`` where a
+scrap, assembly kits, batching, rework, transport legs or maintenance. :class:`LeanStation`
+and :class:`LeanMachine` are :class:`~twin.sim.station.Station` and
+:class:`~twin.sim.station.Machine` for those: the same model, event for event and record for
+record (a test compares the logs bit for bit), with the checks for absent features taken out,
+the operation's steps folded into fewer calls (each reads ``now`` once and writes each
+record with one call of the recorder), and a ``deque`` for a FIFO buffer (``popleft`` where a
 list would shift every waiting job). With a :class:`~twin.sim.tally.KpiTally` instead of the
 log, a machine that frees with jobs waiting skips the idle record of zero length.
 
