@@ -20,7 +20,7 @@ setup: $(STAMP)
 ## demo: a study of the example assembly line: KPI table, a plot and a stored run
 demo: setup
 	mkdir -p demo
-	$(BIN)/twin run scenarios/examples/assembly_line.yaml --out demo/runs --plot demo/assembly_line.png
+	$(BIN)/twin run scenarios/examples/assembly_line.yaml --out runs --plot demo/assembly_line.png
 
 ## test: the whole test suite (what CI runs)
 test: setup

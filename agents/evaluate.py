@@ -36,7 +36,7 @@ import pandas as pd
 from agents.methods import cpsat_method, load_any_model, model_method, run_policy
 from twin.jobshop.evaluation import RESULT_COLUMNS, SCHEDULE_COLUMNS, Method, evaluate, rule_method
 from twin.jobshop.instances import JobShopInstance
-from twin.measure.stats import confidence_interval
+from twin.measure.stats import bounded_interval, confidence_interval
 
 __all__ = [
     "AgentSpec",
@@ -196,7 +196,9 @@ def summarize(results: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     rows = []
     for method, frame in keyed.groupby("method", sort=False):
         values = frame["value"].to_numpy(float)
-        mean, low, high = confidence_interval(values, level)
+        # Makespans, tardiness and lead times are never negative: keep their interval there.
+        lower = 0.0 if bool((values[values == values] >= 0).all()) else None
+        mean, low, high = bounded_interval(values, lower, None, level)
         row: dict[str, Any] = {
             "method": method,
             "episodes": len(frame),

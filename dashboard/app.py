@@ -28,6 +28,7 @@ navigation = st.navigation(
         st.Page(PAGES / "run_detail.py", title="Run detail", url_path="run-detail"),
         st.Page(PAGES / "agents.py", title="Agents", url_path="agents"),
         st.Page(PAGES / "calibration.py", title="Calibration", url_path="calibration"),
+        st.Page(PAGES / "live.py", title="Live floor", url_path="live"),
     ]
 )
 try:

@@ -16,6 +16,8 @@ __all__ = [
     "GANTT_COLORS",
     "OEE_WORDS",
     "STATE_WORDS",
+    "fan_chart",
+    "floor_chart",
     "gantt",
     "gap_bars",
     "histogram",
@@ -361,12 +363,19 @@ def gantt(
     row_title: str,
     color_title: str,
     domain: tuple[float, float] | None = None,
+    row_order: list[str] | None = None,
 ) -> alt.Chart:
     """Operations as bars from ``start`` to ``end`` on one row per ``row``, coloured by
     ``color`` with a legend of every value; past :data:`GANTT_COLORS` values they are coloured
     (and the legend is) by consecutive groups (``jobs 0-9``), each bar's tooltip still naming
-    its own. ``domain`` fixes the time axis (a window, or one scale for several schedules)."""
-    rows = sorted(dict.fromkeys(ops[row]), key=_natural)
+    its own. ``domain`` fixes the time axis (a window, or one scale for several schedules);
+    ``row_order`` orders the rows (a scenario's stations in route order), else natural order."""
+    present = set(ops[row])
+    rows = (
+        [r for r in row_order if r in present] + sorted(present - set(row_order), key=_natural)
+        if row_order is not None
+        else sorted(dict.fromkeys(ops[row]), key=_natural)
+    )
     values = sorted(dict.fromkeys(ops[color]), key=_natural)
     data = ops.copy()
     legend_title = color_title
@@ -515,3 +524,62 @@ def _natural(text: object) -> tuple[str, int]:
     head = value.rstrip("0123456789")
     tail = value[len(head) :]
     return head, int(tail) if tail else -1
+
+
+_FLAG_EDGES = {"late": "#d62728", "at risk": "#ff7f0e"}
+"""Border of a machine's tile whose job is late or at risk (white otherwise)."""
+
+
+def floor_chart(machines: pd.DataFrame, buffers: pd.DataFrame, flags: dict[str, str]) -> alt.VConcatChart:
+    """The plant as its stations in route order: each station's machines as tiles coloured
+    by state (the job on it written in; a red border when it is late, orange when at risk),
+    and under them its buffer filling up towards its capacity (``dashboard.live_data`` tables)."""
+    order = list(buffers["station"])
+    flag = [flags.get(str(job), "") for job in machines["job"]]
+    tiles = machines.assign(
+        State=machines["state"].map(_BY_LABEL).fillna(machines["state"]),
+        flag=flag,
+        edge=[_FLAG_EDGES.get(f, "white") for f in flag],
+        label=[
+            f"{m}: job {job}" if job else str(m) for m, job in zip(machines["machine"], machines["job"], strict=True)
+        ],
+    )
+    x = alt.X("station:N", sort=order, title=None, axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=13))
+    base = alt.Chart(tiles).encode(x=x, y=alt.Y("machine:N", title="machine", sort="ascending"))
+    boxes = base.mark_rect(strokeWidth=5, cornerRadius=4).encode(
+        color=alt.Color("State:N", scale=_STATE_SCALE, legend=alt.Legend(orient="bottom", title="Machine state")),
+        stroke=alt.Stroke("edge:N", scale=None),
+        tooltip=["station", "machine", "state", "since", "job", "flag"],
+    )
+    names = base.mark_text(fontSize=13, fontWeight="bold", color="white").encode(text="label:N")
+    room = buffers.assign(
+        full=[bool(f is not None and f == f and f >= 1) for f in buffers["fill"]],
+    )
+    capacities = pd.to_numeric(room["capacity"], errors="coerce")
+    scale = max(1.0, float(capacities.max(skipna=True) if capacities.notna().any() else 0), room["waiting"].max())
+    buffer = alt.Chart(room).encode(x=alt.X("station:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)))
+    bars = buffer.mark_bar(size=40).encode(
+        y=alt.Y("waiting:Q", title="jobs in buffer", scale=alt.Scale(domain=[0, scale])),
+        color=alt.condition("datum.full", alt.value("#d62728"), alt.value("#4c78a8")),
+        tooltip=["station", "waiting", "capacity"],
+    )
+    caps = buffer.mark_tick(color="black", thickness=2, size=50).encode(y="capacity:Q")
+    counts = buffer.mark_text(dy=-8).encode(y="waiting:Q", text=alt.Text("waiting:Q"))
+    height = max(80, 45 * machines.groupby("station").size().max()) if len(machines) else 80
+    return alt.vconcat(
+        (boxes + names).properties(height=height, title=_title("Machines by station, in route order")),
+        (bars + caps + counts).properties(
+            height=160, title=_title("Buffers", "jobs waiting; black tick: capacity; red: full")
+        ),
+    ).resolve_scale(color="independent")
+
+
+def fan_chart(fan: pd.DataFrame, unit: str) -> alt.LayerChart:
+    """The forecast's completions per bin of the horizon: the P10-P90 band and the median."""
+    band = alt.Chart(fan).mark_area(opacity=0.3, color="#1f77b4", interpolate="step-after")
+    x = alt.X("start:Q", title=f"time ({unit})")
+    median = alt.Chart(fan).mark_line(color="#1f77b4", interpolate="step-after").encode(x=x, y="p50:Q")
+    tooltip = ["start", "p10", "p50", "p90"]
+    return (
+        band.encode(x=x, y=alt.Y("p10:Q", title="jobs completed per bin"), y2="p90:Q", tooltip=tooltip) + median
+    ).properties(height=220, title=_title("Forecast: completions", "band P10-P90, line median"))

@@ -93,7 +93,7 @@ def test_out_writes_a_complete_run(tmp_path: Path) -> None:
     assert meta["seed"] == 5 and meta["replications"] == 2 and meta["overrides"] == {"seed": 5}
     assert meta["run_id"] == run.name and meta["versions"]["simpy"]
     resolved = twin.scenario.parse_scenario(yaml.safe_load((run / "scenario.yaml").read_text()))
-    assert resolved == twin.load_scenario(path, ["seed=5"])
+    assert resolved == twin.load_scenario(path, ["seed=5", "replications=2"])  # as it ran
     kpis = pd.read_parquet(run / "kpis.parquet")
     assert list(kpis["replication"]) == [0, 1]
     again = twin.simulate(resolved, replications=2, keep_events=False).kpis

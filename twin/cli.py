@@ -6,9 +6,11 @@ inside the commands that need them, so ``twin --help`` stays fast.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from twin.commands import agents, dashboard, design, jobshop, run, state, study, sync
+from twin.commands import agents, dashboard, design, jobshop, live, run, state, study, sync
 
 __all__ = ["app", "main"]
 
@@ -16,6 +18,7 @@ app = typer.Typer(
     help="factory-twin: run, compare and optimise a SimPy digital twin of a production line.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     add_completion=False,
 )
 app.command()(run.validate)
@@ -33,6 +36,25 @@ app.command()(sync.calibrate)
 app.command()(sync.backtest)
 app.command()(state.state)
 app.command()(state.forecast)
+app.command()(live.replay)
+app.command()(live.mirror)
+
+
+def _version(show: bool) -> None:
+    if show:
+        from importlib import metadata
+
+        typer.echo(f"factory-twin {metadata.version('factory-twin')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """factory-twin: run, compare and optimise a SimPy digital twin of a production line."""
 
 
 def main() -> None:

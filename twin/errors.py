@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Problem", "ScenarioError", "show"]
+__all__ = ["Problem", "ScenarioError", "SimulationStalled", "show"]
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,7 @@ class Problem:
     got: str | None = None
 
     def __str__(self) -> str:
-        where = self.path or "<file>"
+        where = self.path or "scenario"
         suffix = f" (got {self.got})" if self.got is not None else ""
         return f"{where}: {self.message}{suffix}"
 
@@ -27,6 +27,11 @@ class ScenarioError(ValueError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class SimulationStalled(RuntimeError):
+    """A run can no longer make progress: its jobs are deadlocked, or its arrivals or failures
+    keep coming without simulated time passing."""
 
 
 def show(value: object, limit: int = 60) -> str:

@@ -106,7 +106,14 @@ if scenario.horizon is None:
     whole = ops.assign(job=ops["product"])
     st.altair_chart(
         charts.gantt(
-            whole, "station", "job", f"Schedule of all jobs (makespan {makespan:g} {unit})", unit, "Station", "Job"
+            whole,
+            "station",
+            "job",
+            f"Schedule of all jobs (makespan {makespan:g} {unit})",
+            unit,
+            "Station",
+            "Job",
+            row_order=stations,
         ),
         width="stretch",
     )
@@ -138,6 +145,7 @@ st.altair_chart(
         "Machine",
         "Product",
         domain=window,
+        row_order=[f"{name} #{m + 1}" for name, spec in scenario.stations.items() for m in range(spec.machines)],
     ),
     width="stretch",
 )

@@ -13,8 +13,8 @@ from twin.measure.kpi import compute_kpis
 from twin.scenario import Scenario
 from twin.scenario.distributions import Gamma, LogNormal, Weibull
 from twin.scenario.residuals import residual
-from twin.scenario.state import PlantState
-from twin.sim.log import JobEvent
+from twin.scenario.state import PlantState, check_state
+from twin.sim.log import JobEvent, MachineState
 from twin.sim.plant import Plant
 
 KPIS = ("completed", "throughput", "wip_mean", "lead_time_mean", "tardiness_mean", "stations.a.utilization")
@@ -37,6 +37,24 @@ BLOCKING = scenario(
         "d": {"buffer": 0, "process_time": 1.1},
     },
     {"p": {"release": [{"at": 0, "quantity": 300}], "route": ["a", "b", "c", "d"]}},
+    horizon=250,
+)
+
+SHIFTS = scenario(
+    {
+        "a": {"machines": 2, "process_time": 2.0, "operator": "crew"},
+        "b": {"machines": 2, "buffer": 2, "process_time": 3.1, "operator": "crew", "setup": {"default": 0.7}},
+    },
+    {
+        "p": {"release": [{"at": 0, "quantity": 150}], "route": ["a", "b"]},
+        "q": {"release": [{"at": 10.0 * i} for i in range(25)], "route": ["b"]},
+    },
+    operators={
+        "crew": {
+            "count": 3,
+            "shifts": {"period": 90, "shifts": [{"start": 0, "end": 50}, {"start": 60, "end": 85, "count": 2}]},
+        }
+    },
     horizon=250,
 )
 
@@ -63,9 +81,11 @@ def test_a_split_deterministic_run_has_the_statistics_of_the_unsplit_one(line: S
     with busy-time breakdowns, and with machines blocked in chains (buffers of 0)."""
     full = Plant(line)
     end = full.run()
+    in_hand = []
     for at in (57.3, 120.0, 201.5):
         _, state = _split(line, at)
-        assert state.jobs and any(job.elapsed > 0 for job in state.jobs)
+        assert state.jobs
+        in_hand += [job.elapsed > 0 for job in state.jobs]
         assert line is DETERMINISTIC or any(m.state == "blocked" for m in state.machines)
         rest = Plant(line.model_copy(update={"horizon": end - at}), state=state)
         assert rest.run() == pytest.approx(end)
@@ -73,6 +93,24 @@ def test_a_split_deterministic_run_has_the_statistics_of_the_unsplit_one(line: S
         got = compute_kpis(rest.log, line, at, end)
         for name in KPIS:
             assert got[name] == pytest.approx(expected[name], rel=1e-9), (at, name)
+    assert any(in_hand)  # some cut caught operations in hand
+
+
+def test_a_split_run_with_an_operator_shift_calendar_joins_it_where_it_is() -> None:
+    """Operators on shifts (setups, off-shift machines): a restart at T, in a shift or in the
+    gap between two, follows the calendar from there and completes what the unsplit run does,
+    give or take the order in which stations queue for an operator (not in a state)."""
+    full = Plant(SHIFTS)
+    end = full.run()
+    for at in (30.0, 57.3, 201.5):
+        _, state = _split(SHIFTS, at)
+        rest = Plant(SHIFTS.model_copy(update={"horizon": end - at}), state=state)
+        rest.run()
+        assert rest.arrived == rest.left + rest.in_system
+        expected = compute_kpis(full.log, SHIFTS, at, end)["completed"]
+        assert abs(compute_kpis(rest.log, SHIFTS, at, end)["completed"] - expected) <= 2, at
+    _, gap = _split(SHIFTS, 57.3)
+    assert {m.state for m in gap.machines} <= {"off_shift", "busy", "setup", "blocked"}
 
 
 def test_a_split_memoryless_run_has_the_distribution_of_the_unsplit_one() -> None:
@@ -173,3 +211,73 @@ def test_a_state_the_scenario_cannot_start_from_is_refused() -> None:
     )
     with pytest.raises(ValueError, match=r"stations\.a\.batch: warm start does not support a batch station"):
         Plant(s, state=PlantState(time=5.0))
+
+
+def test_an_aged_machine_fails_after_the_rest_of_its_time_to_failure_and_a_setup_resumes() -> None:
+    s = scenario(
+        {
+            "a": {"process_time": 3.0, "failures": {"ttf": 100.0, "ttr": 5.0, "basis": "calendar"}},
+            "b": {"process_time": 1.0, "setup": {"default": 2.0}},
+        },
+        {"p": {"release": [{"at": 0}], "route": ["a", "b"]}},
+        horizon=60,
+    )
+    state = PlantState.model_validate(
+        {
+            "time": 50.0,
+            "jobs": [{"id": "x", "product": "p", "step": 1, "where": "machine", "station": "b", "machine": "0"}],
+            "machines": [
+                {"station": "a", "machine": "0", "state": "idle", "since": 20.0, "age": 70.0},
+                {"station": "b", "machine": "0", "state": "setup", "since": 49.5},
+            ],
+        }
+    )
+    plant = Plant(s, state=state)
+    plant.run()
+    columns = plant.log.columns()
+    down = columns["state_time"][(columns["state_code"] == MachineState.DOWN)]
+    assert down.tolist() == pytest.approx([80.0])  # 100 to failure, 70 of them gone
+    starts = columns["job_time"][columns["job_kind"] == JobEvent.START]
+    finish = columns["job_time"][columns["job_kind"] == JobEvent.FINISH]
+    assert (starts.max(), finish.tolist()) == (pytest.approx(51.5), pytest.approx([52.5]))  # 1.5 of setup left
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_lines_restart_from_any_snapshot_and_keep_every_job(seed: int) -> None:
+    """Random lines (parallel machines, finite buffers, breakdowns of both bases, scrap,
+    rework, setups, operators on shifts): the snapshot at a random time passes its checks, a plant starts from it,
+    and jobs in = jobs out + jobs still in the plant."""
+    rng = np.random.default_rng(seed)
+    names = [f"s{i}" for i in range(int(rng.integers(2, 5)))]
+    stations: dict[str, object] = {}
+    for i, name in enumerate(names):
+        spec: dict[str, object] = {
+            "machines": int(rng.integers(1, 3)),
+            "process_time": {"dist": "gamma", "shape": 2, "scale": float(rng.uniform(0.2, 0.5))},
+        }
+        if i:
+            spec["buffer"] = int(rng.integers(0, 4))
+        if rng.random() < 0.5:
+            basis = "busy" if rng.random() < 0.5 else "calendar"
+            spec["failures"] = {"ttf": {"dist": "weibull", "shape": 1.5, "scale": 40}, "ttr": 4.0, "basis": basis}
+        if rng.random() < 0.3:
+            spec["scrap"] = 0.1
+        if rng.random() < 0.3:
+            spec["setup"] = {"default": 0.5}
+        if i and rng.random() < 0.3:
+            spec["rework"] = {"probability": 0.1, "to": name}
+        if rng.random() < 0.3:
+            spec["operator"] = "crew"
+        stations[name] = spec
+    products = {
+        "p": {"arrival": {"dist": "exponential", "mean": 1.0}, "route": names, "due_date": {"slack": 20}},
+        "q": {"arrival": {"dist": "exponential", "mean": 3.0}, "route": names[::-1][:2][::-1]},
+    }
+    shifts = {"period": 60, "shifts": [{"start": 0, "end": 40}, {"start": 45, "end": 60, "count": 1}]}
+    s = scenario(stations, products, horizon=50, operators={"crew": {"count": 2, "shifts": shifts}})
+    _, state = _split(s.model_copy(update={"horizon": 200.0}), float(rng.uniform(30, 150)), seed=seed)
+    assert check_state(state, s) == []
+    plant = Plant(s, seed=seed, state=state)
+    plant.run()
+    assert plant.arrived == plant.left + plant.in_system
+    assert check_state(plant.snapshot(), s) == []

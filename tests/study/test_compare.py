@@ -104,7 +104,7 @@ def test_compare_command(tmp_path: Path) -> None:
     assert waits[fast.name]["significant"] is True and waits[slow.name]["diff"] is None
     assert (tmp_path / "cmp.png").stat().st_size > 1000
     table = runner.invoke(app, ["compare", str(tmp_path)])
-    assert table.exit_code == 0 and "wait_mean" in table.stdout
+    assert table.exit_code == 0 and "s: wait in buffer" in table.stdout
     missing = runner.invoke(app, ["compare", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "no such run, sweep or run store" in missing.stderr
     with pytest.raises(StoreError):

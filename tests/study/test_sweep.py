@@ -88,7 +88,8 @@ def test_stored_sweep_layout(two_machine_line: Scenario, tmp_path: Path) -> None
     assert list(listed["run_id"]) == [run.name for run in runs]
     kpis = load_kpis(runs)
     assert list(kpis["run_id"].unique()) == [run.name for run in runs] and len(kpis) == 8
-    stored = kpis[kpis["run_id"] == runs[0].name].drop(columns="run_id").reset_index(drop=True)
+    assert list(kpis["run"].unique()) == [str(run) for run in runs]
+    stored = kpis[kpis["run_id"] == runs[0].name].drop(columns=["run", "run_id"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(stored, result.points[0].result.kpis)
 
 
@@ -145,6 +146,6 @@ def test_killed_sweep_resumes_to_the_uninterrupted_store(line_file: Path, tmp_pa
     strip = [{k: v for k, v in point.items() if k != "run_id"} for point in json.loads(resumed.stdout)]
     assert strip == [{k: v for k, v in point.items() if k != "run_id"} for point in json.loads(whole.stdout)]
     (whole_sweep,) = (tmp_path / "whole").iterdir()
-    a = load_kpis(find_runs([sweep])).drop(columns="run_id")
-    b = load_kpis(find_runs([whole_sweep])).drop(columns="run_id")
+    a = load_kpis(find_runs([sweep])).drop(columns=["run", "run_id"])
+    b = load_kpis(find_runs([whole_sweep])).drop(columns=["run", "run_id"])
     pd.testing.assert_frame_equal(a, b)

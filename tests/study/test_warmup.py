@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from twin.cli import app
@@ -52,3 +53,48 @@ def test_empty_start_needs_a_warmup(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.stderr
     assert "suggested warm-up" in done.stdout or "has not settled" in done.stdout
     assert (tmp_path / "w.png").stat().st_size > 1000
+
+
+def test_settling_point_is_past_the_rise() -> None:
+    """A slow ramp to 10 over 80 points, then noise: the warm-up ends where the curve has
+    reached its level, never on the rising part (where MSER could stop)."""
+    from twin.studies.warmup import settling_point
+
+    rng = np.random.default_rng(1)
+    t = np.arange(200.0)
+    curve = moving_average(np.minimum(t / 80, 1) * 10 + rng.normal(0, 0.3, 200), 5)
+    cut = settling_point(curve)
+    assert cut is not None and 70 <= cut <= 85
+    assert settling_point(moving_average(np.arange(100.0), 5)) is None  # a steady climb never settles
+
+
+@pytest.mark.slow
+def test_suggestion_barely_depends_on_the_replication_count() -> None:
+    """The motor plant's warm-up with 3 and with 10 replications: within 20% of each other
+    (MSER gave 576 and 1037 min)."""
+    from tests.study.conftest import ROOT
+    from twin.scenario import load_scenario
+
+    scenario = load_scenario(ROOT / "scenarios/examples/motor_plant.yaml")
+    few, many = (welch(scenario, r).suggested for r in (3, 10))
+    assert few is not None and many is not None
+    assert abs(few - many) <= 0.2 * max(few, many)
+
+
+def test_json_writes_no_plot_unless_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mm1 = {
+        "name": "mm1",
+        "horizon": 500,
+        "products": {"p": {"arrival": {"dist": "exponential", "mean": 1.25}, "route": ["s"]}},
+        "stations": {"s": {"process_time": {"dist": "exponential", "mean": 1.0}}},
+    }
+    import json
+
+    import yaml
+
+    path = tmp_path / "mm1.yaml"
+    path.write_text(yaml.safe_dump(mm1))
+    monkeypatch.chdir(tmp_path)
+    done = CliRunner().invoke(app, ["warmup", str(path), "--replications", "3", "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["plot"] is None and not list(tmp_path.glob("*.png"))

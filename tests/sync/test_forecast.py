@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from tests.helpers import scenario
 from twin.cli import app
 from twin.errors import ScenarioError
+from twin.scenario import load_scenario
 from twin.scenario.state import PlantState
 from twin.sim.plant import Plant
 from twin.sync.forecast import forecast
@@ -175,7 +176,8 @@ def test_twin_forecast_refuses_a_bad_state_with_exit_2(
 
 def test_the_motor_plant_logs_cut_into_states_and_its_features_are_refused_by_name(tmp_path: Path) -> None:
     """`twin run --log` on the motor plant (transport, batches, assembly, rework,
-    maintenance), then `twin state` reads the log back, and `twin forecast` refuses clearly."""
+    maintenance), then `twin calibrate` and `twin state` read the log back, and `twin forecast`
+    refuses clearly."""
     motor = ROOT / "scenarios" / "examples" / "motor_plant.yaml"
     log, path = tmp_path / "motor.csv", tmp_path / "state.json"
     runner = CliRunner()
@@ -183,6 +185,10 @@ def test_the_motor_plant_logs_cut_into_states_and_its_features_are_refused_by_na
         app, ["run", str(motor), "--replications", "1", "--set", "horizon=900", "--set", "warmup=0", "--log", str(log)]
     )
     assert done.exit_code == 0, done.output
+    calibrated = tmp_path / "motor_calibrated.yaml"
+    done = runner.invoke(app, ["calibrate", str(log), "--out", str(calibrated)])
+    assert done.exit_code == 0 and "Traceback" not in done.output, done.output
+    assert load_scenario(calibrated).stations
     done = runner.invoke(app, ["state", str(log), "--at", "800", "--out", str(path)])
     assert done.exit_code == 0, done.output
     assert "events rejected" not in done.output

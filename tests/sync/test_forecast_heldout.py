@@ -32,8 +32,8 @@ REPLICATIONS = 40
 
 
 def busy_press() -> Plant:
-    """Regular arrivals into a press with rare, long breakdowns, then a packing station with
-    a finite buffer; a repair leaves a backlog that takes hours to clear."""
+    """Regular arrivals into a press with rare, long breakdowns, then a packing station (85%
+    busy, finite buffer): a repair leaves a backlog that the packers take hours to clear."""
     return Plant(
         stations={
             "press": Station(
@@ -50,7 +50,7 @@ def busy_press() -> Plant:
                 ("press", "pack"),
                 {
                     "press": {"dist": "gamma", "shape": 8, "scale": 0.075},
-                    "pack": {"dist": "lognormal", "mean": 1.3, "sd": 0.4},
+                    "pack": {"dist": "lognormal", "mean": 1.7, "sd": 0.5},
                 },
             )
         },

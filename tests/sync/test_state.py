@@ -235,3 +235,5 @@ def test_twin_state_prints_the_state_and_refuses_a_bad_log(tmp_path: Path) -> No
     bad.write_text("time,event,job,product,station,machine\n1,explode,a,p,s,m\n")
     result = runner.invoke(app, ["state", str(bad), "--at", "5"])
     assert result.exit_code == 2 and "unknown event" in result.output and "Traceback" not in result.output
+    result = runner.invoke(app, ["state", str(path), "--at", "nan"])
+    assert result.exit_code == 2 and "--at: must be a finite time" in result.output

@@ -76,10 +76,14 @@ def _number(value: Any, digits: int = 4, scale: float = 1.0) -> str:
 
 
 def evaluate(
-    instances: Annotated[list[Path] | None, typer.Argument(help="Job-shop instance files.", show_default=False)] = None,
+    instances: Annotated[
+        list[Path] | None, typer.Argument(metavar="INSTANCE", help="Job-shop instance files.", show_default=False)
+    ] = None,
     agent: Annotated[
         list[str] | None,
-        typer.Option(help="rule:NAME, model:PATH (greedy), model:PATH@K (best of K samples) or cpsat."),
+        typer.Option(
+            metavar="AGENT", help="rule:NAME, model:PATH (greedy), model:PATH@K (best of K samples) or cpsat."
+        ),
     ] = None,
     random: Annotated[str | None, typer.Option(help="Random instances JxM:COUNT[:SEED], e.g. 10x10:100:1000.")] = None,
     scenario: Annotated[Path | None, typer.Option(help="A stochastic scenario, run with --seeds.")] = None,

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from twin.commands.common import Overrides, ScenarioFile, err, fail, progress_bar, read_scenario, stdout_console, warn
+from twin.commands.common import (
+    Overrides,
+    ScenarioFile,
+    err,
+    fail,
+    plot_problems,
+    progress_bar,
+    read_scenario,
+    stdout_console,
+    warn,
+)
 from twin.errors import ScenarioError
 from twin.measure.labels import format_estimate
 
@@ -18,7 +29,7 @@ if TYPE_CHECKING:
     from agents.design_search import SearchResult
     from twin.studies.design import DesignEvaluator, DesignSpace
 
-__all__ = ["optimize"]
+__all__ = ["optimize", "overlap_sentence"]
 
 METHODS = ("grid", "optuna", "rl")
 SHOWN = 5
@@ -112,6 +123,46 @@ def _tables(result: SearchResult, space: DesignSpace) -> list[Table]:
     return [best, front]
 
 
+def overlap_sentence(result: SearchResult) -> str | None:
+    """Whether the best design is really better than the runner-up: do their 95% intervals
+    of the objective overlap? None with fewer than two designs or without intervals."""
+    ranked = [e for e in result.ranked() if e is not result.best]
+    if not ranked:
+        return None
+    best, second = result.best, ranked[0]
+    low, high = best.objective_ci
+    low2, high2 = second.objective_ci
+    if any(v != v for v in (low, high, low2, high2)):  # NaN: too few replications for intervals
+        return None
+    if low <= high2 and low2 <= high:
+        return (
+            f"The best design's 95% interval [{low:.4g}, {high:.4g}] overlaps the runner-up's "
+            f"[{low2:.4g}, {high2:.4g}]: it may not really be better; more replications would tell."
+        )
+    return (
+        f"The best design's 95% interval [{low:.4g}, {high:.4g}] lies clear of the runner-up's "
+        f"[{low2:.4g}, {high2:.4g}]."
+    )
+
+
+class _LineProgress:
+    """Progress off a terminal (a log, CI): a line on stderr every :data:`EVERY_S` seconds."""
+
+    EVERY_S = 10.0
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.started = time.monotonic()
+        self.last = self.started
+
+    def __call__(self, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.EVERY_S or (total is not None and done >= total):
+            self.last = now
+            of = f"/{total}" if total is not None else ""
+            typer.echo(f"{self.label}: {done}{of} after {now - self.started:.0f} s", err=True)
+
+
 def optimize(
     file: ScenarioFile,
     method: Annotated[str, typer.Option(help="grid (every feasible design), optuna (TPE) or rl (an agent).")],
@@ -143,8 +194,7 @@ def optimize(
         problems.append(f"--method: must be one of {', '.join(METHODS)} (got {method})")
     if out.exists() and not out.is_dir():
         problems.append(f"--out: not a folder (got {out})")
-    if plot is not None and not plot.parent.is_dir():
-        problems.append(f"--plot: folder does not exist (got {plot.parent})")
+    problems += plot_problems(plot)
     if storage is not None and method != "optuna":
         problems.append("--storage: only for --method optuna")
     if storage is not None and "://" not in storage:
@@ -165,19 +215,17 @@ def optimize(
         DesignEvaluator(space, replications, base_seed, workers=workers, root=out, label=method) as evaluator,
         progress_bar(label, disable=not err.is_terminal) as bar,
     ):
-        task = bar.add_task(method, total=None)
+        task = bar.add_task(method, total={"optuna": trials, "rl": timesteps}.get(method))
+        lines = _LineProgress(label)
+
+        def progress(done: int, total: int | None) -> None:
+            if err.is_terminal:
+                bar.update(task, completed=done, total=total)
+            else:
+                lines(done, total)
+
         try:
-            result = _search(
-                method,
-                evaluator,
-                trials,
-                timesteps,
-                base_seed,
-                storage,
-                maximal,
-                workers,
-                lambda done, total: bar.update(task, completed=done, total=total),
-            )
+            result = _search(method, evaluator, trials, timesteps, base_seed, storage, maximal, workers, progress)
         except KeyboardInterrupt:
             typer.echo(
                 "interrupted: evaluated designs are stored"
@@ -198,3 +246,6 @@ def optimize(
     console = stdout_console()
     for table in _tables(result, space):
         console.print(table)
+    sentence = overlap_sentence(result)
+    if sentence is not None:
+        console.print(sentence)

@@ -11,10 +11,22 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from twin.commands.common import Overrides, ScenarioFile, err, fail, progress_bar, read_scenario, stdout_console, warn
-from twin.measure.labels import format_interval, format_number, kpi_label
+from twin.commands.common import (
+    Overrides,
+    ScenarioFile,
+    err,
+    fail,
+    out_problems,
+    plot_problems,
+    progress_bar,
+    read_scenario,
+    size_problems,
+    stdout_console,
+    warn,
+)
+from twin.errors import SimulationStalled
+from twin.measure.labels import count_of, format_interval, format_number, kpi_label
 from twin.scenario import Scenario, parse_override
-from twin.sim.plant import SimulationStalled
 
 if TYPE_CHECKING:
     from twin.measure.experiment import Result
@@ -76,7 +88,9 @@ def _log_problems(log: Path) -> list[str]:
 def kpi_table(result: Result) -> Table:
     """The KPI summary as a rich table: mean and 95% confidence interval."""
     scenario = result.scenario
-    table = Table(title=f"{scenario.name}: {len(result.replications)} replications, 95% confidence intervals")
+    table = Table(
+        title=f"{scenario.name}: {count_of(len(result.replications), 'replication')}, 95% confidence intervals"
+    )
     table.add_column("KPI")
     table.add_column("mean", justify="right")
     table.add_column("95% CI", justify="right")
@@ -102,15 +116,12 @@ def run(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
 ) -> None:
-    """Simulate a scenario: KPI means with 95% t-intervals over replications."""
+    """Simulate a scenario: KPI means with 95% confidence intervals over replications."""
     scenario = read_scenario(file, overrides)
     problems = []
     if events and out is None:
         problems.append("--events: needs --out")
-    if out is not None and out.exists() and not out.is_dir():
-        problems.append(f"--out: not a folder (got {out})")
-    if plot is not None and not plot.parent.is_dir():
-        problems.append(f"--plot: folder does not exist (got {plot.parent})")
+    problems += out_problems(out) + plot_problems(plot) + size_problems(scenario, replications)
     if log is not None:
         problems += _log_problems(log)
     if problems:

@@ -4,6 +4,7 @@ the horizon forecast from it."""
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,11 +12,22 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from twin.commands.common import Overrides, ScenarioFile, fail, read_scenario, stdout_console
+from twin.commands.common import (
+    Overrides,
+    ScenarioFile,
+    fail,
+    plot_problems,
+    read_scenario,
+    size_problems,
+    stdout_console,
+)
 from twin.errors import ScenarioError
 from twin.measure.labels import format_interval, format_number, kpi_label
 
 __all__ = ["forecast", "state"]
+
+_JOBS_SHOWN = 30
+"""Jobs listed in the table of `twin forecast` (--json has them all)."""
 
 
 def state(
@@ -29,7 +41,7 @@ def state(
     from twin.studies.store import write_json_atomic
     from twin.sync.state import state_at
 
-    problems = []
+    problems = [] if math.isfinite(at) else [f"--at: must be a finite time (got {at})"]
     if out is not None:
         if not out.name.lower().endswith(".json"):
             problems.append(f"--out: must end in .json (got {out.name})")
@@ -78,11 +90,11 @@ def forecast(
     from twin.sync.forecast import forecast as run_forecast
 
     scenario = read_scenario(file, overrides)
-    problems = []
+    problems = plot_problems(plot)
     if engine not in ("local", "dask"):
         problems.append(f"--engine: must be local or dask (got {engine})")
-    if plot is not None and not plot.parent.is_dir():
-        problems.append(f"--plot: folder does not exist (got {plot.parent})")
+    if math.isfinite(horizon) and horizon > 0:
+        problems += size_problems(scenario.model_copy(update={"horizon": horizon}), replications)
     if problems:
         fail(problems)
     try:
@@ -132,7 +144,7 @@ def _print_forecast(document: dict[str, Any], name: str, unit: str) -> None:
     jobs = Table(title=f"jobs in the state ({len(document['jobs'])}): completion time quantiles")
     for column in ("job", "due", "P10", "P50", "P90", "P(done)", "P(late)"):
         jobs.add_column(column, justify="left" if column == "job" else "right")
-    for job in document["jobs"]:
+    for job in document["jobs"][:_JOBS_SHOWN]:
         jobs.add_row(
             job["id"],
             format_number(job["due"]),
@@ -141,3 +153,5 @@ def _print_forecast(document: dict[str, Any], name: str, unit: str) -> None:
             f"{job['p_late']:.0%}",
         )
     console.print(jobs)
+    if len(document["jobs"]) > _JOBS_SHOWN:
+        console.print(f"... and {len(document['jobs']) - _JOBS_SHOWN} more jobs (all of them with --json)")

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from twin.commands.common import ScenarioFile, err, fail, progress_bar, read_scenario, stdout_console
 from twin.errors import ScenarioError
-from twin.measure.labels import format_interval, format_number, kpi_label
+from twin.measure.labels import count_of, format_interval, format_number, kpi_label
 
 if TYPE_CHECKING:
     from twin.sync.backtest import Backtest
@@ -82,9 +82,8 @@ def calibrate(
 
 def _table(found: Backtest, time_unit: str, name: str) -> Table:
     t0, t1 = found.window
-    table = Table(
-        title=f"{name}: backtest over [{t0:g}, {t1:g}] {time_unit}, {len(found.result.replications)} replications"
-    )
+    runs = count_of(len(found.result.replications), "replication")
+    table = Table(title=f"{name}: backtest over [{t0:g}, {t1:g}] {time_unit}, {runs}")
     for column in ("KPI", "observed", "predicted", "95% CI", "error", "in 95% PI"):
         table.add_column(column, justify="left" if column == "KPI" else "right")
     for kpi, row in found.table.iterrows():

@@ -45,7 +45,7 @@ from twin.jobshop.schedules import ScheduledOperation, run_rule
 
 if TYPE_CHECKING:
     import pandas as pd
-from twin.measure.stats import confidence_interval
+from twin.measure.stats import bounded_interval
 
 __all__ = ["RESULT_COLUMNS", "SCHEDULE_COLUMNS", "Method", "MethodOutcome", "evaluate", "leaderboard", "rule_method"]
 
@@ -162,12 +162,14 @@ def evaluate(
 
 def leaderboard(results: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """One row per method, best mean gap first: ``method``, ``kind``, ``instances``,
-    ``episodes``, ``gap_mean``, ``gap_ci_low``, ``gap_ci_high`` (t-interval over episodes),
+    ``episodes``, ``gap_mean``, ``gap_ci_low``, ``gap_ci_high`` (t-interval over episodes, kept >= 0 when every gap is),
     ``makespan_mean``, ``optimal`` (episodes proven optimal), ``wall_time_per_decision_s``
     (mean). Gaps are fractions (0.05 = 5% above the best known makespan)."""
     rows = []
     for method, frame in results.groupby("method", sort=False):
-        mean, low, high = confidence_interval(frame["gap"].to_numpy(float), level)
+        gaps = frame["gap"].to_numpy(float)
+        # A gap is >= 0 unless a schedule beats the best known makespan: keep the interval there.
+        mean, low, high = bounded_interval(gaps, 0.0 if bool((gaps[gaps == gaps] >= 0).all()) else None, None, level)
         rows.append(
             {
                 "method": method,

@@ -14,6 +14,7 @@ variation, machine breakdowns, jobs arriving over time, due dates.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,16 @@ def _integers(tokens: list[str], path: str, line: int) -> list[int]:
     return values
 
 
+MAX_JOBS = 100_000
+"""Most jobs an instance file may declare."""
+
+MAX_MACHINES = 10_000
+"""Most machines an instance file may declare (the plant limit of scenarios)."""
+
+MAX_DURATION = 2**53
+"""Longest operation: times are floats, exact up to 2^53."""
+
+
 def parse_instance(text: str, name: str = "instance", path: str = "<text>") -> JobShopInstance:
     """Read an instance from text in the standard format.
 
@@ -133,6 +144,10 @@ def parse_instance(text: str, name: str = "instance", path: str = "<text>") -> J
     n_jobs, n_machines = _integers(header, path, header_line)
     if n_jobs < 1 or n_machines < 1:
         raise InstanceError(path, header_line, f"jobs and machines must be >= 1 (got {n_jobs} {n_machines})")
+    if n_jobs > MAX_JOBS or n_machines > MAX_MACHINES:
+        raise InstanceError(
+            path, header_line, f"at most {MAX_JOBS} jobs and {MAX_MACHINES} machines (got {n_jobs} {n_machines})"
+        )
     body = lines[1:]
     if len(body) > n_jobs:
         raise InstanceError(path, body[n_jobs][0], f"unexpected line after the {n_jobs} jobs of the header")
@@ -149,6 +164,8 @@ def parse_instance(text: str, name: str = "instance", path: str = "<text>") -> J
                 raise InstanceError(path, number, f"job {j}: machine {machine} outside 0..{n_machines - 1}")
             if duration < 0:
                 raise InstanceError(path, number, f"job {j}: negative duration {duration}")
+            if duration > MAX_DURATION:
+                raise InstanceError(path, number, f"job {j}: duration {duration} is above {MAX_DURATION} (2^53)")
         jobs.append(ops)
     if len(jobs) < n_jobs:
         last = body[-1][0] if body else header_line
@@ -220,6 +237,9 @@ class Perturbation:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        for label, value in self._numbers():
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"{label} must be a finite number (got {value})")
         if self.cv < 0:
             raise ValueError(f"cv must be >= 0 (got {self.cv})")
         if (self.mtbf is None) != (self.mttr is None):
@@ -229,6 +249,15 @@ class Perturbation:
                 raise ValueError(f"{label} must be > 0 (got {value})")
         if self.due_factor is not None and self.due_factor < 0:
             raise ValueError(f"due_factor must be >= 0 (got {self.due_factor})")
+
+    def _numbers(self) -> list[tuple[str, float | None]]:
+        return [
+            ("cv", self.cv),
+            ("mtbf", self.mtbf),
+            ("mttr", self.mttr),
+            ("arrival_mean", self.arrival_mean),
+            ("due_factor", self.due_factor),
+        ]
 
     @property
     def stochastic(self) -> bool:

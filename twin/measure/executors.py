@@ -15,11 +15,15 @@ Results come back in completion order, as ``(key, value)`` pairs.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Literal, Protocol, TypeVar
 
-__all__ = ["Engine", "Executor", "make_executor"]
+__all__ = ["Engine", "Executor", "ExecutorError", "make_executor"]
 
 K = TypeVar("K")
 Engine = Literal["local", "dask"]
@@ -48,12 +52,36 @@ class SerialExecutor:
         """Nothing to release."""
 
 
+PARENT_POLL_S = 0.5
+"""How often a worker checks that the process that started it is alive."""
+
+
+def _follow_parent(parent: int) -> None:
+    """Worker initializer: ignore Ctrl-C (the parent handles it and stops the pool, so the
+    terminal shows no worker tracebacks) and exit as soon as the parent is gone (a kill -9
+    of ``twin sweep`` would otherwise leave its workers running, orphaned)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="follow-parent", daemon=True).start()
+
+
 class ProcessExecutor:
-    """Runs tasks on ``workers`` local processes, keeping at most ``2 * workers`` in flight."""
+    """Runs tasks on ``workers`` local processes, keeping at most ``2 * workers`` in flight;
+    the workers exit when this process dies."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        self.pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_follow_parent,
+            initargs=(os.getpid(),),
+        )
 
     def run(self, fn: Callable[..., Any], tasks: Iterable[tuple[K, tuple[Any, ...]]]) -> Iterator[tuple[K, Any]]:
         pending: dict[Future[Any], K] = {}
@@ -77,6 +105,14 @@ class ProcessExecutor:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+CONNECT_TIMEOUT_S = 10.0
+"""How long joining a running Dask scheduler may take."""
+
+
+class ExecutorError(RuntimeError):
+    """Workers cannot be had: a missing extra, a scheduler that cannot be reached."""
+
+
 class DaskExecutor:
     """Runs tasks on a Dask distributed cluster (started on loopback, or joined at ``address``)."""
 
@@ -84,7 +120,7 @@ class DaskExecutor:
         try:
             from distributed import Client, LocalCluster
         except ImportError as missing:
-            raise RuntimeError("--engine dask needs the `dask` extra: pip install 'factory-twin[dask]'") from missing
+            raise ExecutorError("--engine dask needs the `dask` extra: pip install 'factory-twin[dask]'") from missing
         self.cluster = None
         if address is None:
             self.cluster = LocalCluster(
@@ -97,7 +133,12 @@ class DaskExecutor:
             )
             self.client = Client(self.cluster)
         else:
-            self.client = Client(address, timeout=30)
+            try:
+                self.client = Client(address, timeout=CONNECT_TIMEOUT_S)
+            except (OSError, TimeoutError, ValueError, TypeError) as error:
+                raise ExecutorError(
+                    f"cannot reach a Dask scheduler at {address!r} within {CONNECT_TIMEOUT_S:g} s ({error})"
+                ) from None
 
     def run(self, fn: Callable[..., Any], tasks: Iterable[tuple[K, tuple[Any, ...]]]) -> Iterator[tuple[K, Any]]:
         from distributed import as_completed
@@ -122,6 +163,7 @@ def make_executor(workers: int = 1, engine: Engine = "local", address: str | Non
 
     Raises:
         ValueError: ``workers`` < 1, an unknown engine, or ``address`` without ``engine="dask"``.
+        ExecutorError: Dask is not installed, or the scheduler at ``address`` cannot be reached.
     """
     if workers < 1:
         raise ValueError(f"workers must be >= 1 (got {workers})")

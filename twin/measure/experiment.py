@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from twin.measure.executors import Engine, make_executor
-from twin.measure.kpi import kpi_names
+from twin.measure.kpi import kpi_bounds, kpi_names
 from twin.measure.labels import json_number
 from twin.measure.replication import Replication, run_replication
-from twin.measure.stats import confidence_interval
+from twin.measure.stats import bounded_interval
 from twin.scenario import Scenario
 from twin.scenario.state import PlantState
 from twin.sim.log import JobEvent, MachineState, VehicleState
@@ -115,16 +115,19 @@ class Result:
     replications: list[Replication] = field(repr=False)
 
     def summary_dict(self, level: float = 0.95) -> dict[str, dict[str, float]]:
-        """``{KPI: {"mean", "ci_low", "ci_high"}}`` with ``level`` t-intervals over replications."""
+        """``{KPI: {"mean", "ci_low", "ci_high"}}``: ``level`` t-intervals over replications,
+        kept inside the KPI's range (:func:`~twin.measure.stats.bounded_interval`: a lead time's
+        never reaches below 0, a utilisation's never above 1)."""
         rows = {}
         for name in self.kpis.columns:
             if name != "replication":
-                mean, low, high = confidence_interval(self.kpis[name].to_numpy(float), level)
+                values = self.kpis[name].to_numpy(float)
+                mean, low, high = bounded_interval(values, *kpi_bounds(str(name)), level)
                 rows[str(name)] = {"mean": mean, "ci_low": low, "ci_high": high}
         return rows
 
     def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Mean and ``level`` t-interval of each KPI over replications (index: KPI name)."""
+        """Mean and ``level`` interval (as :meth:`summary_dict`) of each KPI over replications (index: KPI name)."""
         return pd.DataFrame.from_dict(self.summary_dict(level), orient="index")
 
     @property

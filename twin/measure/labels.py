@@ -10,6 +10,7 @@ from twin.sim.log import MachineState
 
 __all__ = [
     "STATE_COLORS",
+    "count_of",
     "finite",
     "format_estimate",
     "format_interval",
@@ -101,6 +102,11 @@ def kpi_unit(name: str, time_unit: str) -> str:
         unit = label[label.rindex("(") + 1 : -1]
         return "" if unit == "busy share" else unit
     return ""
+
+
+def count_of(count: int, noun: str) -> str:
+    """``1 replication``, ``3 replications``: a count with its noun in the right number."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def finite(value: float | None) -> TypeGuard[float]:

@@ -104,8 +104,12 @@ def plot_forecast(document: dict[str, Any], time_unit: str, path: str | Path) ->
     import matplotlib.pyplot as plt
 
     completions = document["completions"]
-    starts = np.asarray(completions["start"], dtype=float)
-    low, mid, high = (np.asarray(completions[k], dtype=float) for k in ("p10", "p50", "p90"))
+    # Each bin's value is drawn from its start to the next; the last one to the horizon's end.
+    starts = np.append(np.asarray(completions["start"], dtype=float), document["time"] + document["horizon"])
+    low, mid, high = (
+        np.append(values, values[-1:])
+        for values in (np.asarray(completions[k], dtype=float) for k in ("p10", "p50", "p90"))
+    )
     fig, ax = plt.subplots(figsize=(9, 4), constrained_layout=True)
     ax.fill_between(starts, low, high, step="post", color="#1f77b4", alpha=0.3, label="P10-P90")
     ax.step(starts, mid, where="post", color="#1f77b4", label="P50")

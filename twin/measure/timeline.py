@@ -32,10 +32,14 @@ __all__ = [
 
 def state_intervals(events: pd.DataFrame, end: float) -> pd.DataFrame:
     """Each machine's states as intervals: ``station``, ``machine``, ``state``, ``start``,
-    ``end`` (a state lasts until the machine's next state record, the last one until ``end``).
-    Zero-length intervals (several changes at one instant) are dropped."""
+    ``end`` (a state lasts until the machine's next state record, the last one until ``end``),
+    stations in the order the log first names them (the scenario's: every machine's first
+    state is logged at the start, station by station), not alphabetically. Zero-length
+    intervals (several changes at one instant) are dropped."""
     states = events.loc[events["event"] == "STATE", ["station", "machine", "state", "time"]]
-    states = states.sort_values(["station", "machine", "time"], kind="stable")
+    rank = {name: i for i, name in enumerate(pd.unique(states["station"]))}
+    states = states.assign(_rank=states["station"].map(rank))
+    states = states.sort_values(["_rank", "machine", "time"], kind="stable").drop(columns="_rank")
     following = states.groupby(["station", "machine"], sort=False)["time"].shift(-1).fillna(end)
     frame = pd.DataFrame(
         {

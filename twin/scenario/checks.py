@@ -15,6 +15,7 @@ from itertools import pairwise
 from twin.dispatching import rule_names
 from twin.errors import Problem, show
 from twin.scenario.flows import moves, processing_steps, rework_step
+from twin.scenario.limits import SIZE_CHECKS
 from twin.scenario.paths import get_path
 from twin.scenario.schema import Scenario
 from twin.scenario.transport import shortest_paths
@@ -295,4 +296,5 @@ CROSS_CHECKS = (
     _energy_has_hours,
     _transport_names_stations,
     _vehicles_reach_their_moves,
+    *SIZE_CHECKS,
 )

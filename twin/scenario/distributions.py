@@ -35,6 +35,8 @@ from pydantic import (
     model_validator,
 )
 
+from twin.errors import SimulationStalled
+
 __all__ = [
     "DISTRIBUTION_NAMES",
     "DISTRIBUTION_PARAMETERS",
@@ -59,29 +61,65 @@ Sampler = Callable[[], float]
 BLOCK = 256
 """Values drawn from numpy at a time."""
 
+MAX_ZERO_DRAWS = 2**16
+"""Zero intervals in a row after which an advancing sampler gives up (see :meth:`_Spec.sampler`)."""
+
 NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+MAX_LOGNORMAL_CV = 1e6
+"""Largest coefficient of variation (sd / mean) of a lognormal: beyond it the variance of the
+log overflows and the draws are 0 or infinite."""
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     @property
     @abstractmethod
     def mean(self) -> float:
         """Expected value, used for analytic checks, load warnings and OEE ideal cycle times."""
 
+    @model_validator(mode="after")
+    def _finite_mean(self) -> _Spec:
+        # Parameters that are finite one by one can still make a mean (or the draws) overflow.
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                mean = self.mean
+        except (OverflowError, ValueError):
+            mean = math.inf
+        if not math.isfinite(mean):
+            raise ValueError("parameters make the mean overflow: no finite times can be drawn")
+        return self
+
     @abstractmethod
     def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw ``size`` values at once."""
 
-    def sampler(self, rng: np.random.Generator) -> Sampler:
-        """A function returning one value per call, drawn in blocks from ``rng``."""
+    def sampler(self, rng: np.random.Generator, advancing: bool = False) -> Sampler:
+        """A function returning one value per call, drawn in blocks from ``rng``.
+
+        Args:
+            advancing: the values are intervals that must let time pass (inter-arrival times,
+                times to failure): after :data:`MAX_ZERO_DRAWS` zeros in a row the sampler
+                raises :class:`~twin.errors.SimulationStalled` instead of letting a run spin
+                at one instant until memory runs out.
+        """
         draw = self.draw
         buffer: list[float] = []
+        zero_blocks = 0
+        name = type(self).__name__.lower()
 
         def sample() -> float:
+            nonlocal zero_blocks
             if not buffer:
-                buffer.extend(reversed(draw(rng, BLOCK).tolist()))
+                block = draw(rng, BLOCK)
+                if advancing:
+                    zero_blocks = zero_blocks + 1 if not block.any() else 0
+                    if zero_blocks * BLOCK >= MAX_ZERO_DRAWS:
+                        raise SimulationStalled(
+                            f"{MAX_ZERO_DRAWS} {name} intervals in a row were 0: simulated time does not advance"
+                        )
+                buffer.extend(reversed(block.tolist()))
             return buffer.pop()
 
         return sample
@@ -106,7 +144,7 @@ class Constant(_Spec):
     def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return np.full(size, self.value)
 
-    def sampler(self, rng: np.random.Generator) -> Sampler:
+    def sampler(self, rng: np.random.Generator, advancing: bool = False) -> Sampler:
         value = float(self.value)
         return lambda: value
 
@@ -124,7 +162,7 @@ class Exponential(_Spec):
 
     dist: Literal["exponential"]
     mean_: PositiveFloat = Field(alias="mean", allow_inf_nan=False)
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True, serialize_by_alias=True)
 
     @property
     def mean(self) -> float:
@@ -140,7 +178,7 @@ class Normal(_Spec):
     dist: Literal["normal"]
     mean_: float = Field(alias="mean", allow_inf_nan=False)
     sd: NonNegativeFloat
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True, serialize_by_alias=True)
 
     @model_validator(mode="after")
     def _mostly_positive(self) -> Normal:
@@ -175,7 +213,15 @@ class LogNormal(_Spec):
     dist: Literal["lognormal"]
     mean_: PositiveFloat = Field(alias="mean", allow_inf_nan=False)
     sd: NonNegativeFloat
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True, serialize_by_alias=True)
+
+    @model_validator(mode="after")
+    def _spread_fits(self) -> LogNormal:
+        if self.sd / self.mean_ > MAX_LOGNORMAL_CV:
+            raise ValueError(
+                f"sd must be <= {MAX_LOGNORMAL_CV:g} times the mean (got mean={self.mean_:g}, sd={self.sd:g})"
+            )
+        return self
 
     @property
     def mean(self) -> float:
@@ -256,7 +302,8 @@ class Weibull(_Spec):
 
     @property
     def mean(self) -> float:
-        return self.scale * math.gamma(1 + 1 / self.shape)
+        log_mean = math.log(self.scale) + math.lgamma(1 + 1 / self.shape)
+        return math.exp(log_mean) if log_mean < 700 else math.inf
 
     def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return self.scale * rng.weibull(self.shape, size)
@@ -277,8 +324,11 @@ class Empirical(_Spec):
                     f"weights must have one entry per value (got {len(self.weights)} weights "
                     f"for {len(self.values)} values)"
                 )
-            if sum(self.weights) <= 0:
+            total = sum(self.weights)
+            if total <= 0:
                 raise ValueError("weights must not all be 0")
+            if not math.isfinite(total):
+                raise ValueError("weights must have a finite sum (scale them down)")
         return self
 
     def _probabilities(self) -> np.ndarray:

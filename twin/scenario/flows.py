@@ -116,9 +116,15 @@ def offered_loads(scenario: Scenario) -> dict[str, float]:
 def load_warnings(scenario: Scenario) -> list[str]:
     """Legal but suspicious settings: stations whose offered load reaches their capacity
     (:func:`offered_loads`), a vehicle fleet too small for its loaded trips, components
-    supplied at another rate than their assembly consumes them."""
+    supplied at another rate than their assembly consumes them, stations no route visits."""
     rates = _open_rates(scenario)
+    visited = {op.station for product in scenario.products.values() for op in product.route}
     warnings = [
+        f"stations.{sname}: no product's route visits it; it stays idle"
+        for sname in scenario.stations
+        if sname not in visited
+    ]
+    warnings += [
         f"stations.{sname}: offered load is {load:.0%} of capacity; its queue grows without bound"
         for sname, load in offered_loads(scenario).items()
         if load >= 1.0

@@ -7,13 +7,15 @@ the user's path (not pydantic's internal one) and the value found there.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from twin.errors import Problem, ScenarioError, show
 from twin.scenario.checks import CROSS_CHECKS
@@ -72,11 +74,19 @@ def _is_internal(node: Any, key: Any) -> bool:
     return "[" in key or key.startswith("function-")
 
 
+def _is_number(node: Any) -> bool:
+    return isinstance(node, int | float) and not isinstance(node, bool)
+
+
 def _location(data: Any, loc: tuple[Any, ...]) -> tuple[str, Any]:
     """The user's path for pydantic's location, and the value found there (None if absent)."""
     parts: list[str] = []
     node: Any = data
+    bare = False  # at a bare number, which pydantic reads as {dist: constant, value: number}
     for key in loc:
+        if _is_number(node) and (key == "constant" or (bare and key == "value")):
+            bare = True
+            continue
         if isinstance(node, Mapping) and key in node:
             parts.append(f".{key}")
             node = node[key]
@@ -89,14 +99,50 @@ def _location(data: Any, loc: tuple[Any, ...]) -> tuple[str, Any]:
     return "".join(parts).lstrip("."), node
 
 
+def _known_keys(model: type[BaseModel], into: set[str], visited: set[type[BaseModel]]) -> set[str]:
+    """Every key the models under ``model`` accept (field names and aliases)."""
+    if model in visited:
+        return into
+    visited.add(model)
+    for name, field in model.model_fields.items():
+        into.add(field.alias or name)
+        for inner in _models_in(field.annotation):
+            _known_keys(inner, into, visited)
+    return into
+
+
+def _models_in(annotation: Any) -> Iterable[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for arg in get_args(annotation):
+        yield from _models_in(arg)
+
+
+@functools.cache
+def _vocabulary() -> tuple[str, ...]:
+    return tuple(sorted(_known_keys(Scenario, set(), set())))
+
+
+def _did_you_mean(key: Any) -> str:
+    if not isinstance(key, str):
+        return ""
+    close = difflib.get_close_matches(key, _vocabulary(), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
 def problems_from(error: ValidationError, data: Any) -> list[Problem]:
     """One :class:`Problem` per pydantic error, located in the user's ``data`` (for any
-    pydantic-validated input that follows this format, e.g. training configs)."""
+    pydantic-validated input that follows this format, e.g. training configs); an unknown key
+    close to a scenario key says which one was meant."""
     problems = []
     for item in error.errors():
-        path, value = _location(data, tuple(item["loc"]))
+        loc = tuple(item["loc"])
+        path, value = _location(data, loc)
         got = None if item["type"] in {"missing", "extra_forbidden", "value_error"} else show(value)
-        problems.append(Problem(path, _message(item), got))
+        message = _message(item)
+        if item["type"] == "extra_forbidden" and loc:
+            message += _did_you_mean(loc[-1])
+        problems.append(Problem(path, message, got))
     return problems
 
 
@@ -118,6 +164,14 @@ def parse_scenario(data: Any) -> Scenario:
     return scenario
 
 
+def _jobshop_hint(data: Any) -> str:
+    """A hint when a file reads as lines of whole numbers: a job-shop instance file."""
+    words = str(data).split()
+    if len(words) >= 2 and all(word.isascii() and word.isdigit() for word in words[:2]):
+        return " (this looks like a job-shop instance: run it with `twin jobshop FILE --rule NAME`)"
+    return ""
+
+
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     """Read, override (``"a.b=3"`` strings, see :func:`parse_override`) and validate a scenario file.
 
@@ -131,6 +185,9 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
         raise ScenarioError([Problem(str(path), str(error))]) from None
     if data is None:
         raise ScenarioError([Problem(str(path), "file is empty")])
+    if not isinstance(data, Mapping):
+        hint = _jobshop_hint(data)
+        raise ScenarioError([Problem(str(path), f"a scenario must be a mapping of keys{hint}", show(data))])
     if isinstance(data, Mapping) and overrides:
         data = apply_overrides(data, [parse_override(text) for text in overrides])
     return parse_scenario(data)

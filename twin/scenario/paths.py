@@ -6,10 +6,9 @@ design options and the dashboard all go through :func:`get_path` and :func:`appl
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
-
-import yaml
 
 from twin.errors import Problem, ScenarioError, show
 from twin.scenario.yaml_safe import YamlError, safe_load_text
@@ -37,7 +36,7 @@ def split_path(path: str) -> list[str | int]:
     """The keys of a dotted path: ``"products.p.route[0]"`` -> ``["products", "p", "route", 0]``."""
     keys: list[str | int] = []
     for part in path.replace("]", "").replace("[", ".").split("."):
-        keys.append(int(part) if part.isdigit() else part)
+        keys.append(int(part) if part.isascii() and part.isdigit() else part)
     return keys
 
 
@@ -64,7 +63,7 @@ def apply_overrides(data: Mapping[str, Any], overrides: Iterable[tuple[str, Any]
     Raises:
         ScenarioError: naming each override whose parent does not exist.
     """
-    result: dict[str, Any] = yaml.safe_load(yaml.safe_dump(dict(data), sort_keys=False))  # keep the file's order
+    result: dict[str, Any] = copy.deepcopy(dict(data))  # dicts keep the file's order
     problems = []
     for path, value in overrides:
         *parents, leaf = split_path(path)

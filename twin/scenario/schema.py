@@ -40,7 +40,7 @@ PositiveTime = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Failures(_Model):
@@ -118,6 +118,10 @@ class Rework(_Model):
     to: str = Field(description="Station the job goes back to: its last visit at or before this one.")
 
 
+def _lower_case(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 class Station(_Model):
     """A pool of identical parallel machines with one input buffer."""
 
@@ -133,7 +137,9 @@ class Station(_Model):
     process_time: Distribution | None = Field(
         None, description="Time per operation, unless the product or route step says otherwise."
     )
-    dispatching: str = Field("fifo", description="Rule that picks the next job from the buffer.")
+    dispatching: Annotated[str, BeforeValidator(_lower_case)] = Field(
+        "fifo", description="Rule that picks the next job from the buffer (any case: `FIFO` is `fifo`)."
+    )
     failures: Failures | None = None
     setup: Setup | None = None
     scrap: float = Field(0.0, ge=0, lt=1, description="Probability a finished job is scrapped here.")
@@ -238,9 +244,9 @@ class OperatorPool(_Model):
 class DesignOption(_Model):
     """A numeric scenario value a designer may change, and its cost per unit above ``min``."""
 
-    min: float
-    max: float
-    cost: float = Field(0.0, ge=0)
+    min: float = Field(allow_inf_nan=False)
+    max: float = Field(allow_inf_nan=False)
+    cost: float = Field(0.0, ge=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _ordered(self) -> DesignOption:
@@ -253,8 +259,8 @@ class Design(_Model):
     """What a designer may change, and what it costs (docs/architecture.md: the `twin optimize` contract)."""
 
     objective: Literal["throughput", "profit"] = "throughput"
-    margin: float | None = Field(None, ge=0, description="Per job, for the `profit` objective.")
-    budget: float = Field(ge=0)
+    margin: float | None = Field(None, ge=0, allow_inf_nan=False, description="Per job, for the `profit` objective.")
+    budget: float = Field(ge=0, allow_inf_nan=False)
     options: dict[str, DesignOption] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -9,8 +9,9 @@ addition to the contract, optional) is when the job entered the plant, for lead 
 ``machine``, or ``transit`` (an addition: handed to transport at ``station``, not yet
 delivered). A machine may also give its ``age`` and ``worked`` (additions, optional):
 calendar and processing time since its last repair, from which a warm start draws the time to
-its next failure (without them it starts as good as new). Machines not listed are idle since
-``time``.
+its next failure (without them it starts as good as new), and ``last_product`` (an addition,
+optional): the product of its last job, whose family decides the next setup. Machines not
+listed are idle since ``time``.
 
 It lives in the scenario layer because the model (:mod:`twin.sim.warmstart`) starts from it;
 the event-log tracker that cuts it from a floor's log is :mod:`twin.sync.state`.
@@ -94,6 +95,9 @@ class MachineStatus(_Model):
     )
     worked: float | None = Field(
         None, ge=0, allow_inf_nan=False, description="Processing time since its last repair (or since it is known)."
+    )
+    last_product: str | None = Field(
+        None, description="Product of the last job it set up for or processed (its setup family)."
     )
 
 
@@ -241,6 +245,8 @@ def _machine_problems(state: PlantState, scenario: Scenario) -> Iterator[Problem
     for i, status in enumerate(state.machines):
         if status.station not in scenario.stations:
             yield Problem(f"machines[{i}].station", f"unknown station '{status.station}'")
+        if status.last_product is not None and status.last_product not in scenario.products:
+            yield Problem(f"machines[{i}].last_product", f"unknown product '{status.last_product}'")
     holders: dict[tuple[str, str], list[int]] = {}
     for i, job in enumerate(state.jobs):
         if job.where == "machine" and job.station is not None and job.machine is not None:

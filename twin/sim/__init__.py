@@ -1,5 +1,6 @@
 """The SimPy model of a plant: stations, machines, operators, sources and the event log, and
-the optional features (maintenance, batching, assembly, rework, transport)."""
+the optional features (maintenance, batching, assembly, rework, transport), and warm starts
+from a plant state (:mod:`twin.sim.warmstart`)."""
 
 from twin.sim.log import EventLog, JobEvent, MachineState, VehicleState
 from twin.sim.plant import Plant

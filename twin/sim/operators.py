@@ -39,12 +39,23 @@ class OperatorPool:
         self.env = env
         self.changes = shift_changes(spec)
         self.period = spec.shifts.period if spec.shifts is not None else None
-        self.capacity = self.changes[0][1]
+        index, cycle_start = self._position(env.now)
+        self.capacity = self.changes[index][1]
         self.available = self.capacity
         self.waiting: deque[Station] = deque()
         self.stations: list[Station] = []
         if self.period is not None and len(self.changes) > 1:
-            self._schedule(1, 0.0)
+            self._schedule(index + 1, cycle_start)
+
+    def _position(self, now: float) -> tuple[int, float]:
+        """The shift level in force at ``now`` and the start of its cycle (a plant warm
+        started at ``now > 0`` joins the calendar where it is then)."""
+        if self.period is None or now <= 0:
+            return 0, 0.0
+        cycle_start = (now // self.period) * self.period
+        within = now - cycle_start
+        index = max(i for i, (at, _) in enumerate(self.changes) if at <= within)
+        return index, cycle_start
 
     def _schedule(self, index: int, cycle_start: float) -> None:
         if index == len(self.changes):

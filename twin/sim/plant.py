@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from simpy import Environment, Event, Timeout
 
 from twin.dispatching import Rule, RuleContext, make_rule
+from twin.errors import SimulationStalled
 from twin.scenario import Order, Product, Scenario, shortest_paths
 from twin.scenario import Station as StationSpec
 from twin.scenario.distributions import Sampler
@@ -172,7 +173,7 @@ class Plant:
 
             def failures(machine: int) -> FailureModel:
                 return FailureModel(
-                    f.ttf.sampler(streams.generator(f"ttf:{name}:{machine}")),
+                    f.ttf.sampler(streams.generator(f"ttf:{name}:{machine}"), advancing=True),
                     f.ttr.sampler(streams.generator(f"ttr:{name}:{machine}")),
                     busy=f.basis == "busy",
                 )
@@ -354,7 +355,7 @@ class Plant:
 
     def _start_stream(self, index: int, name: str, product: Product) -> None:
         assert product.arrival is not None
-        gap = product.arrival.sampler(self.streams.generator(f"arrival:{name}"))
+        gap = product.arrival.sampler(self.streams.generator(f"arrival:{name}"), advancing=True)
         env = self.env
 
         def arrive(_: object) -> None:
@@ -446,7 +447,3 @@ class Plant:
             Timeout(self.env, interval).callbacks.append(check)
 
         Timeout(self.env, interval).callbacks.append(check)
-
-
-class SimulationStalled(RuntimeError):
-    """A run without a horizon can no longer make progress (its jobs are deadlocked)."""

@@ -14,7 +14,9 @@ waits of jobs already in a buffer count from ``T``.
 
 :func:`snapshot` is the inverse: the state of a running plant, which a later run can start
 from. :func:`warm_start_problems` refuses what the state cannot express: batches in the
-making, kit stores, operator pools, maintenance clocks, vehicles and jobs in transit.
+making, kit stores, maintenance clocks, vehicles and jobs in transit. Operator pools join
+their shift calendar where it is at the state's time, and each job in operation holds an
+operator.
 """
 
 from __future__ import annotations
@@ -50,7 +52,6 @@ def warm_start_problems(scenario: Scenario, state: PlantState) -> list[Problem]:
     unsupported = {
         "batch": "a batch station (batches in the making are not in a plant state)",
         "assemble": "an assembly station (kit stores of components are not in a plant state)",
-        "operator": "operators (who attends which machine, and shifts, are not in a plant state)",
         "maintenance": "preventive maintenance (maintenance clocks are not in a plant state)",
     }
     for name, spec in scenario.stations.items():
@@ -101,7 +102,10 @@ def place(plant: Plant, state: PlantState) -> dict[int, str]:
             job.plan[job.step].station.queue.append(job)
     for station in plant.stations.values():
         for machine in station.machines:
-            _failure_clock(plant, machine, statuses.get((station.name, machine.index)))
+            status = statuses.get((station.name, machine.index))
+            _failure_clock(plant, machine, status)
+            if status is not None and status.last_product is not None:
+                machine.last_family = scenario.family(status.last_product)
     held: list[tuple[float, Job, Machine]] = []
     for order, spec in enumerate(state.jobs):
         if spec.where != "machine":
@@ -173,6 +177,8 @@ def _start(plant: Plant, job: Job, machine: Machine, spec: JobState, status: Mac
     # neither a wait nor a start that happened before it.
     plant.recorder.job(began, job.id, station.index, -1, _ENTER)
     plant.recorder.job(began, job.id, station.index, machine.index, _START if setup is None else _SETUP)
+    if station.pool is not None:
+        station.pool.take()  # its operator attends the setup or operation in hand
     machine.resume_from_state(job, job.times[job.step] - spec.elapsed, setup)
 
 
@@ -234,6 +240,9 @@ def snapshot(plant: Plant) -> PlantState:
     """
     now = plant.env.now
     ids = plant.warm_ids
+    taken = set(ids.values())
+    scenario = plant.scenario
+    families = {scenario.family(product): product for product in reversed(list(scenario.products))}
     history = _machine_history(plant)
     jobs: list[JobState] = []
     machines: list[MachineStatus] = []
@@ -241,7 +250,7 @@ def snapshot(plant: Plant) -> PlantState:
 
     def entry(job: Job, where: str, step: int, station: str | None, machine: str | None, elapsed: float) -> JobState:
         return JobState(
-            id=ids.get(job.id, str(job.id)),
+            id=ids.get(job.id) or _fresh_id(job.id, taken),
             product=products[job.product],
             step=step,
             where=where,
@@ -259,6 +268,7 @@ def snapshot(plant: Plant) -> PlantState:
         for machine in station.machines:
             state = _STATE_NAMES[machine.state]
             since, renewed, worked = history[machine.gid]
+            last = None if machine.last_family is None else families.get(machine.last_family)
             machines.append(
                 MachineStatus(
                     station=station.name,
@@ -267,6 +277,7 @@ def snapshot(plant: Plant) -> PlantState:
                     since=since,
                     age=now - renewed,
                     worked=worked,
+                    last_product=last,
                 )
             )
             job = machine.job
@@ -277,9 +288,27 @@ def snapshot(plant: Plant) -> PlantState:
                 done = job.times[job.step] - left if machine.state != int(MachineState.SETUP) else 0.0
                 jobs.append(entry(job, "machine", job.step, station.name, str(machine.index), done))
             else:
-                jobs.append(entry(job, "machine", job.step - 1, station.name, str(machine.index), 0.0))
+                jobs.append(entry(job, "machine", _held_step(job, machine), station.name, str(machine.index), 0.0))
         jobs += [entry(job, "entrance", 0, None, None, 0.0) for job, holder in station.waiting if holder is None]
     return PlantState(time=now, jobs=jobs, machines=machines)
+
+
+def _fresh_id(job: int, taken: set[str]) -> str:
+    """The id of a job that arrived after a warm start: its number, primed if a job of the
+    state already has that id."""
+    name = str(job)
+    while name in taken:
+        name += "'"
+    return name
+
+
+def _held_step(job: Job, machine: Machine) -> int:
+    """The route step of a finished job still on ``machine``: the one before its next, or,
+    when rework sent it back, the first step after that at this station."""
+    if job.step > 0 and job.plan[job.step - 1].station is machine.station:
+        return job.step - 1
+    later = [k for k in range(job.step, len(job.plan)) if job.plan[k].station is machine.station]
+    return later[0] if later else max(job.step - 1, 0)
 
 
 def _machine_history(plant: Plant) -> list[tuple[float, float, float]]:

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from twin.measure.stats import confidence_interval, difference
+from twin.measure.kpi import kpi_bounds
+from twin.measure.stats import bounded_interval, difference
 from twin.studies.store import find_runs, load_kpis, read_meta
 
 __all__ = ["compare", "load_runs"]
@@ -42,33 +43,37 @@ def load_runs(paths: Sequence[str | Path]) -> tuple[list[Path], pd.DataFrame]:
 
 def compare(paths: Sequence[str | Path], level: float = 0.95) -> pd.DataFrame:
     """Compare runs with the first one; a tidy table with one row per (run, KPI):
-    ``run_id``, ``label``, ``time_unit``, ``kpi``, ``mean``, ``ci_low``, ``ci_high``, ``diff``, ``diff_low``,
-    ``diff_high``, ``paired``, ``significant`` (difference columns are NaN/False for the
-    baseline itself).
+    ``run`` (the run's folder: runs are keyed by path, since two stores may hold runs of one
+    id), ``run_id``, ``label``, ``scenario``, ``time_unit``, ``kpi``, ``mean``, ``ci_low``,
+    ``ci_high`` (an interval that respects the KPI's range, e.g. never below 0), ``diff``,
+    ``diff_low``, ``diff_high``, ``paired``, ``significant`` (difference columns are
+    NaN/False for the baseline itself).
 
     Raises:
-        StoreError: a path is not a run, sweep or store.
+        StoreError: a path is not a run, sweep or store, or a run's files are damaged.
     """
     runs, kpis = load_runs(paths)
-    names = [c for c in kpis.columns if c not in ("run_id", "replication")]
-    by_run = {run_id: frame.sort_values("replication") for run_id, frame in kpis.groupby("run_id", sort=False)}
-    baseline = by_run[runs[0].name]
+    names = [c for c in kpis.columns if c not in ("run", "run_id", "replication")]
+    by_run = {str(key): frame.sort_values("replication") for key, frame in kpis.groupby("run", sort=False)}
+    baseline = by_run[str(runs[0])]
     rows = []
     for run in runs:
-        frame = by_run[run.name]
+        frame = by_run[str(run)]
         meta = read_meta(run)
         paired = run != runs[0] and list(frame["replication"]) == list(baseline["replication"])
         for kpi in names:
             values = frame[kpi].to_numpy(float)
-            mean, low, high = confidence_interval(values, level)
+            mean, low, high = bounded_interval(values, *kpi_bounds(kpi), level)
             diff = diff_low = diff_high = math.nan
             if run != runs[0]:
                 diff, diff_low, diff_high = difference(baseline[kpi].to_numpy(float), values, paired, level)
             significant = bool(not math.isnan(diff_low) and (diff_low > 0 or diff_high < 0))
             rows.append(
                 {
+                    "run": str(run),
                     "run_id": run.name,
                     "label": _label(meta, run),
+                    "scenario": str(meta.get("scenario", "")),
                     "time_unit": meta.get("time_unit", "time unit"),
                     "kpi": kpi,
                     "mean": mean,

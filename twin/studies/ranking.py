@@ -260,7 +260,8 @@ def _needed(gaps: np.ndarray, spreads: np.ndarray, probability: float, n: int) -
 
 
 def rank_runs(runs: Sequence[Path], kpi: str, labels: Mapping[str, str] | None = None, level: float = 0.95) -> Ranking:
-    """:func:`rank` over stored runs (their ``kpis.parquet``), keyed by run id.
+    """:func:`rank` over stored runs (their ``kpis.parquet``), keyed by the run's path (two
+    stores may hold runs of one id); ``labels`` may be keyed by path or by run id.
 
     Raises:
         ValueError: the runs do not report ``kpi``, or as :func:`rank`.
@@ -269,7 +270,9 @@ def rank_runs(runs: Sequence[Path], kpi: str, labels: Mapping[str, str] | None =
 
     frame = load_kpis(list(runs))
     if kpi not in frame.columns or frame[kpi].isna().all():
-        known = ", ".join(c for c in frame.columns if c not in ("run_id", "replication"))
+        known = ", ".join(c for c in frame.columns if c not in ("run", "run_id", "replication"))
         raise ValueError(f"{kpi}: not a KPI of these runs (KPIs: {known})")
-    values = {str(r): f.set_index("replication")[kpi] for r, f in frame.groupby("run_id", sort=False)}
-    return rank(values, kpi, labels, level=level)
+    values = {str(r): f.set_index("replication")[kpi] for r, f in frame.groupby("run", sort=False)}
+    given = labels or {}
+    named = {key: given.get(key) or given.get(Path(key).name) or Path(key).name for key in values}
+    return rank(values, kpi, named, level=level)

@@ -19,11 +19,14 @@ so a crash never leaves a half-written thing that looks whole.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import platform
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -32,7 +35,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from twin.scenario import scenario_to_yaml
+from twin.scenario import Scenario, scenario_to_yaml
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,10 +45,12 @@ if TYPE_CHECKING:
 __all__ = [
     "EVALUATIONS",
     "META_COLUMNS",
+    "PARTIAL",
     "StoreError",
     "atomic_file",
     "atomic_folder",
     "delete_folder",
+    "file_slug",
     "find_evaluations",
     "find_run_of",
     "find_runs",
@@ -59,11 +64,13 @@ __all__ = [
     "load_schedules",
     "new_run_id",
     "package_versions",
+    "ran_as",
     "read_evaluation",
     "read_meta",
     "read_study_summary",
     "read_sweep",
     "rename_run",
+    "sweep_lock",
     "tag_run",
     "write_evaluation",
     "write_json_atomic",
@@ -100,11 +107,20 @@ class StoreError(ValueError):
     """A path given as a run, sweep or store is none of them; the message names it."""
 
 
+MAX_SLUG = 80
+"""Characters of a scenario name kept in a run id (file names may hold 255 bytes)."""
+
+
+def file_slug(name: str) -> str:
+    """A scenario name as a safe part of a file name: letters, digits, ``_.-`` only (no
+    slashes, so never a path out of the folder), at most :data:`MAX_SLUG` characters."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.")[:MAX_SLUG].strip("-.") or "run"
+
+
 def new_run_id(scenario_name: str, now: datetime | None = None) -> str:
     """A unique, sortable, filesystem-safe run id: ``<name>-<UTC time>-<random>``."""
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S")
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", scenario_name).strip("-.") or "run"
-    return f"{slug}-{stamp}-{uuid.uuid4().hex[:6]}"
+    return f"{file_slug(scenario_name)}-{stamp}-{uuid.uuid4().hex[:6]}"
 
 
 def package_versions(
@@ -141,34 +157,106 @@ def atomic_file(final: Path) -> Iterator[Path]:
         raise
 
 
+PARTIAL = ".partial"
+"""Hidden folder, beside what is being written, that holds folders under construction:
+``<parent>/.partial/<token>/<name>/``, two levels below the parent, so neither a store glob
+``store/*/kpis.parquet`` nor a sweep glob ``store/*/*/kpis.parquet`` can match one."""
+
+STALE_S = 3600.0
+"""Age after which an unlocked folder under construction is stale even without its lock file."""
+
+
+def _clean_stale(staging: Path) -> None:
+    """Remove folders under construction that no live process owns. Their owner holds an
+    exclusive lock on ``<token>.lock`` while it writes ``<token>/``, which the kernel releases
+    when the owner dies (even by kill -9); a folder without a lock file counts as stale once
+    it is :data:`STALE_S` old."""
+    for lock_path in staging.glob("*.lock"):
+        try:
+            descriptor = os.open(lock_path, os.O_RDWR)
+        except OSError:
+            continue  # removed meanwhile
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a live writer
+        finally:
+            os.close(descriptor)
+        shutil.rmtree(lock_path.with_suffix(""), ignore_errors=True)
+        lock_path.unlink(missing_ok=True)
+    for token in staging.iterdir():
+        try:
+            orphan = token.is_dir() and not token.with_suffix(".lock").exists()
+            if orphan and time.time() - token.stat().st_mtime > STALE_S:
+                shutil.rmtree(token, ignore_errors=True)
+        except OSError:
+            continue
+
+
 @contextmanager
 def atomic_folder(final: Path) -> Iterator[Path]:
-    """Build the folder ``final`` in one step: yields a hidden temporary folder beside it to
-    write into, renamed to ``final`` when the block ends, removed if the block raises.
+    """Build the folder ``final`` in one step: yields a temporary folder (under the hidden
+    :data:`PARTIAL` folder beside it) to write into, renamed to ``final`` when the block ends,
+    removed if the block raises. Folders under construction that a crash left beside it are
+    removed first.
 
     Raises:
         FileExistsError: ``final`` already exists.
     """
     if final.exists():
         raise FileExistsError(f"{final} already exists")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    temporary = final.with_name(f".{final.name}.partial")
-    shutil.rmtree(temporary, ignore_errors=True)  # left by a crash
-    temporary.mkdir()
+    staging = final.parent / PARTIAL
+    token = staging / uuid.uuid4().hex
+    for attempt in range(3):  # another writer may remove the empty staging folder meanwhile
+        staging.mkdir(parents=True, exist_ok=True)
+        if attempt == 0:
+            _clean_stale(staging)
+        try:
+            descriptor = os.open(token.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            break
+        except FileNotFoundError:
+            continue
+    else:
+        raise OSError(f"cannot create a folder under construction in {staging}")
     try:
-        yield temporary
-        os.replace(temporary, final)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        temporary = token / final.name
+        temporary.mkdir(parents=True)
+        try:
+            yield temporary
+            os.replace(temporary, final)
+        finally:
+            shutil.rmtree(token, ignore_errors=True)
+            token.with_suffix(".lock").unlink(missing_ok=True)
+    finally:
+        os.close(descriptor)
+        with contextlib.suppress(OSError):  # left in place while others write there
+            staging.rmdir()
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    """A JSON object from ``path``.
+
+    Raises:
+        StoreError: the file cannot be read, is not JSON, or holds no JSON object.
+    """
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise StoreError(f"{path}: damaged or unreadable ({getattr(error, 'strerror', None) or error})") from None
+    if not isinstance(document, dict):
+        raise StoreError(f"{path}: damaged (expected a JSON object)")
     return document
 
 
 # Runs
+
+
+def ran_as(scenario: Scenario, seed: int, replications: int) -> Scenario:
+    """``scenario`` with the seed and replications a run actually used (``--seed`` and
+    ``--replications`` override the file's): what a run's ``scenario.yaml`` holds, so that
+    running the stored file again gives the same result."""
+    return scenario.model_copy(update={"seed": seed, "replications": replications})
 
 
 def write_run(
@@ -196,8 +284,9 @@ def write_run(
     if events and frame is None:
         raise ValueError("events were asked for but the result kept no event logs")
     final = Path(root) / run_id
+    ran = ran_as(result.scenario, result.seed, len(result.replications))
     with atomic_folder(final) as folder:
-        (folder / "scenario.yaml").write_text(scenario_to_yaml(result.scenario), encoding="utf-8")
+        (folder / "scenario.yaml").write_text(scenario_to_yaml(ran), encoding="utf-8")
         meta = {
             "run_id": run_id,
             "scenario": result.scenario.name,
@@ -227,32 +316,51 @@ def read_meta(run: Path) -> dict[str, Any]:
     return _read_json(run / "meta.json")
 
 
+def _runs_in(path: Path) -> list[Path]:
+    """The runs a path names, or StoreError saying why it names none."""
+    if is_run(path):
+        return [path]
+    if (path / SWEEP_FILE).is_file():
+        plan = read_sweep(path)
+        points = plan.get("points")
+        if not isinstance(points, list) or not all(isinstance(p, dict) and "run_id" in p for p in points):
+            raise StoreError(f"{path / SWEEP_FILE}: damaged (no list of points with run ids)")
+        found = [path / str(p["run_id"]) for p in points if is_run(path / str(p["run_id"]))]
+    elif (path / "meta.json").is_file():
+        raise StoreError(f"{path}: not a complete run (kpis.parquet is missing)")
+    elif path.is_dir():
+        metas = sorted(path.glob("*/meta.json")) + sorted(path.glob("*/*/meta.json"))
+        runs = [
+            meta.parent
+            for meta in metas
+            if not any(part.startswith(".") for part in meta.relative_to(path).parts) and is_run(meta.parent)
+        ]
+        found = sorted(runs, key=lambda run: (str(read_meta(run).get("created", "")), run.name))
+    elif path.exists():
+        raise StoreError(f"{path}: not a run, sweep or run store (a file, not a folder)")
+    else:
+        raise StoreError(f"{path}: no such run, sweep or run store")
+    if not found:
+        raise StoreError(f"{path}: holds no complete run")
+    return found
+
+
 def find_runs(paths: Sequence[str | Path]) -> list[Path]:
     """Run folders named by ``paths``: a run, a sweep (its points in order) or a store root
-    (every run and sweep point in it, oldest first). Hidden (partial) folders never count.
+    (every run and sweep point in it, oldest first). Hidden (partial) folders never count; a
+    run named twice counts once (by its resolved path: runs are keyed by path, never by
+    folder name, since two stores may hold runs of the same id).
 
     Raises:
-        StoreError: a path is none of these, or holds no run.
+        StoreError: a path is none of these, or holds no run (each path must hold one).
     """
     runs: list[Path] = []
+    seen: set[Path] = set()
     for given in paths:
-        path = Path(given)
-        if is_run(path):
-            runs.append(path)
-        elif (path / SWEEP_FILE).is_file():
-            plan = read_sweep(path)
-            runs += [path / p["run_id"] for p in plan["points"] if is_run(path / p["run_id"])]
-        elif path.is_dir():
-            found = [
-                run
-                for run in sorted(path.glob("*/meta.json")) + sorted(path.glob("*/*/meta.json"))
-                if not any(part.startswith(".") for part in run.relative_to(path).parts) and is_run(run.parent)
-            ]
-            runs += sorted((run.parent for run in found), key=lambda run: (read_meta(run)["created"], run.name))
-        else:
-            raise StoreError(f"{path}: no such run, sweep or run store")
-        if not runs:
-            raise StoreError(f"{path}: holds no complete run")
+        for run in _runs_in(Path(given)):
+            if run.resolve() not in seen:
+                seen.add(run.resolve())
+                runs.append(run)
     return runs
 
 
@@ -273,12 +381,16 @@ def find_run_of(root: str | Path, scenario_yaml: str, seed: int, replications: i
 
 def list_runs(root: str | Path) -> pd.DataFrame:
     """One row per complete run under ``root`` (sweep points included), from their meta.json
-    files in one DuckDB query: the :data:`META_COLUMNS` plus ``path``."""
+    files in one DuckDB query: the :data:`META_COLUMNS` plus ``path``; an empty table for an
+    empty or missing store."""
     import duckdb
     import pandas as pd
 
     root = Path(root)
-    files = [str(run / "meta.json") for run in find_runs([root])] if root.is_dir() else []
+    try:
+        files = [str(run / "meta.json") for run in find_runs([root])] if root.is_dir() else []
+    except StoreError:  # an empty store (or a folder that is none) lists no run
+        files = []
     if not files:
         return pd.DataFrame(columns=[*META_COLUMNS, "path"])
     columns = ", ".join(f"'{name}': '{kind}'" for name, kind in META_COLUMNS.items())
@@ -291,21 +403,49 @@ def list_runs(root: str | Path) -> pd.DataFrame:
     return duckdb.connect().execute(query, {"files": files}).df()
 
 
+def _check_kpis(file: Path) -> str | None:
+    """Why ``file`` is not a usable kpis.parquet (None when it is)."""
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.read_metadata(file)
+    except (OSError, ValueError) as error:
+        return f"not a readable Parquet file ({error})"
+    if "replication" not in metadata.schema.names:
+        return "has no `replication` column"
+    if metadata.num_rows == 0:
+        return "holds no replication"
+    return None
+
+
 def load_kpis(runs: list[Path]) -> pd.DataFrame:
     """Per-replication KPIs of many runs in one DuckDB query over their Parquet files, with a
-    ``run_id`` column (runs may have different KPI columns; missing ones are null)."""
+    ``run`` column (the run's folder, the key of a run: two stores may hold runs of one id)
+    and a ``run_id`` column (the folder name); runs may have different KPI columns, missing
+    ones are null.
+
+    Raises:
+        StoreError: a kpis.parquet is damaged (unreadable, no rows, no ``replication``).
+    """
     import duckdb
     import pandas as pd
 
     if not runs:
         return pd.DataFrame()
+    problems = [f"{run / 'kpis.parquet'}: {why}" for run in runs if (why := _check_kpis(run / "kpis.parquet"))]
+    if problems:
+        raise StoreError("; ".join(problems))
     files = [str(run / "kpis.parquet") for run in runs]
     query = """
-        SELECT regexp_extract(filename, '([^/]+)/kpis.parquet$', 1) AS run_id, * EXCLUDE (filename)
+        SELECT regexp_replace(filename, '/kpis.parquet$', '') AS run,
+               regexp_extract(filename, '([^/]+)/kpis.parquet$', 1) AS run_id, * EXCLUDE (filename)
         FROM read_parquet($files, filename = true, union_by_name = true)
         ORDER BY list_position($files, filename), replication
     """
-    return duckdb.connect().execute(query, {"files": files}).df()
+    try:
+        return duckdb.connect().execute(query, {"files": files}).df()
+    except duckdb.Error as error:
+        raise StoreError(f"cannot read the KPIs of these runs: {error}") from None
 
 
 # Sweeps and design studies
@@ -315,6 +455,28 @@ def write_sweep(folder: Path, plan: Mapping[str, Any]) -> None:
     """Write (or replace) a sweep's ``sweep.json``: its plan and status."""
     folder.mkdir(parents=True, exist_ok=True)
     write_json_atomic(folder / SWEEP_FILE, plan)
+
+
+@contextmanager
+def sweep_lock(folder: Path) -> Iterator[None]:
+    """Hold the sweep ``folder`` for this process while the block runs (an exclusive lock on
+    its hidden ``.lock`` file, released by the kernel even if the process is killed), so two
+    ``--resume`` of one sweep never write the same points.
+
+    Raises:
+        StoreError: another process holds the sweep.
+    """
+    descriptor = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError(
+                f"{folder}: another process is running this sweep; wait for it to finish (or stop it) first"
+            ) from None
+        yield
+    finally:
+        os.close(descriptor)
 
 
 def read_sweep(folder: Path) -> dict[str, Any]:

@@ -56,9 +56,10 @@ def verdict_table(
     """Every run of ``runs`` (the first is the baseline) on every KPI of ``kpis``.
 
     Args:
-        kpis: per-replication KPIs with a ``run_id`` and a ``replication`` column
-            (:func:`twin.studies.store.load_kpis`).
-        runs: run ids in order; the first is the baseline.
+        kpis: per-replication KPIs with a ``run_id`` and a ``replication`` column, and
+            optionally a ``run`` column (:func:`twin.studies.store.load_kpis`: the run's path).
+        runs: the runs in order, the first is the baseline: values of the ``run`` column
+            (paths, which tell apart runs of one id from two stores) or of ``run_id``.
         differences: compare every run with the baseline (off: each run's own mean and
             interval only, difference columns NaN and ``effect`` ``n/a``; for large studies).
 
@@ -67,12 +68,14 @@ def verdict_table(
         baseline, whose ``effect`` is ``baseline``. Runs with the same replication numbers
         as the baseline are compared pairwise (common random numbers).
     """
-    names = [c for c in kpis.columns if c not in ("run_id", "replication")]
-    ordered = kpis.sort_values(["run_id", "replication"], kind="stable")
+    names = [c for c in kpis.columns if c not in ("run", "run_id", "replication")]
+    key = "run" if "run" in kpis.columns and str(runs[0]) in set(kpis["run"]) else "run_id"
+    ordered = kpis.sort_values([key, "replication"], kind="stable")
     by_run = {
-        str(r): (f["replication"].to_numpy(), f[names].to_numpy(float))
-        for r, f in ordered.groupby("run_id", sort=False)
+        str(r): (f["replication"].to_numpy(), f[names].to_numpy(float)) for r, f in ordered.groupby(key, sort=False)
     }
+    if key == "run_id" and "run" in kpis.columns and kpis.groupby("run_id")["run"].nunique().max() > 1:
+        raise ValueError("runs of one id from different folders: name the runs by their path")
     base_reps, base = by_run[runs[0]]
     with warnings.catch_warnings():  # a KPI undefined in every replication has a NaN mean
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -17,10 +17,11 @@ import numpy as np
 
 from twin.measure.executors import Engine, make_executor
 from twin.measure.kpi import wip_series
+from twin.measure.labels import count_of
 from twin.scenario import Scenario
 from twin.sim.plant import Plant
 
-__all__ = ["WarmupStudy", "moving_average", "mser", "plot_warmup", "welch", "wip_by_bin"]
+__all__ = ["BATCH", "WarmupStudy", "moving_average", "mser", "plot_warmup", "settling_point", "welch", "wip_by_bin"]
 
 
 def wip_by_bin(scenario: Scenario, replication: int, seed: int, edges: np.ndarray) -> np.ndarray:
@@ -30,18 +31,47 @@ def wip_by_bin(scenario: Scenario, replication: int, seed: int, edges: np.ndarra
     return wip_series(plant.log, edges)
 
 
-def mser(values: np.ndarray) -> int | None:
-    """MSER truncation point (White, 1997): the ``d`` minimising the marginal standard error
-    ``var(values[d:]) / (n - d)`` over ``d < n / 2``; None when the minimum lies at the limit,
-    i.e. the series has not settled within the first half."""
-    n = len(values)
-    tail_sum = np.cumsum(values[::-1])[::-1]
-    tail_sq = np.cumsum((values**2)[::-1])[::-1]
-    count = n - np.arange(n)
-    variance = tail_sq / count - (tail_sum / count) ** 2
-    score = variance[: n // 2] / count[: n // 2]
+BATCH = 5
+"""Bins per batch of MSER-5: batch means smooth the bin-to-bin noise that makes plain MSER
+jump between runs with different replication counts."""
+
+
+def mser(values: np.ndarray, batch: int = BATCH) -> int | None:
+    """MSER-``batch`` truncation point (White, 1997; Spratt's batch means): over batch means
+    of ``batch`` values, the ``d`` minimising the marginal standard error ``var(means[d:]) /
+    (k - d)`` over ``d < k / 2``, returned in values (``d * batch``); None when the minimum
+    lies at the limit, i.e. the series has not settled within the first half."""
+    k = len(values) // batch
+    if k < 4:
+        raise ValueError(f"MSER-{batch} needs at least {4 * batch} values (got {len(values)})")
+    means = values[: k * batch].reshape(k, batch).mean(axis=1)
+    tail_sum = np.cumsum(means[::-1])[::-1]
+    tail_sq = np.cumsum((means**2)[::-1])[::-1]
+    count = k - np.arange(k)
+    variance = np.maximum(tail_sq / count - (tail_sum / count) ** 2, 0.0)
+    score = variance[: k // 2] / count[: k // 2]
     best = int(np.argmin(score))
-    return None if best == n // 2 - 1 else best
+    return None if best == k // 2 - 1 else best * batch
+
+
+def settling_point(smoothed: np.ndarray) -> int | None:
+    """Where Welch's moving average first comes within two standard deviations of its level,
+    the level and its noise taken over the second half of the curve; None when that second
+    half still trends (its linear change exceeds twice its residual noise): no steady state.
+
+    Unlike MSER, which weighs the variance of every tail and so jumps with the noise (and can
+    stop on the rising part of a slow curve), this reads the curve a person reads: it gives
+    similar answers for 3 and for 10 replications of one scenario."""
+    n = len(smoothed)
+    tail = smoothed[n // 2 :]
+    x = np.arange(len(tail), dtype=float)
+    slope, intercept = np.polyfit(x, tail, 1)
+    noise = float(np.std(tail - (slope * x + intercept)))
+    if abs(slope) * len(tail) > 2 * noise + 1e-12 * max(1.0, abs(float(tail.mean()))):
+        return None
+    level, spread = float(tail.mean()), float(tail.std())
+    near = np.nonzero(np.abs(smoothed - level) <= 2 * spread + 1e-12)[0]
+    return int(near[0])
 
 
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:
@@ -97,7 +127,7 @@ def welch(
     mean_wip = np.mean([series[r] for r in range(count)], axis=0)
     smoothed = moving_average(mean_wip, window)
     times = (edges[:-1] + edges[1:])[: len(smoothed)] / 2
-    cut = mser(mean_wip)
+    cut = settling_point(smoothed)
     suggested = float(edges[cut]) if cut is not None else None
     return WarmupStudy(times, mean_wip[: len(smoothed)], smoothed, suggested, count, window)
 
@@ -110,7 +140,12 @@ def plot_warmup(study: WarmupStudy, scenario: Scenario, path: str | Path) -> Pat
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(10, 4.5), constrained_layout=True)
-    ax.plot(study.times, study.mean_wip, color="#c7c7c7", label=f"mean WIP over {study.replications} replications")
+    ax.plot(
+        study.times,
+        study.mean_wip,
+        color="#c7c7c7",
+        label=f"mean WIP over {count_of(study.replications, 'replication')}",
+    )
     ax.plot(study.times, study.smoothed, color="#1f77b4", label=f"moving average (window {study.window})")
     if study.suggested is not None:
         ax.axvline(study.suggested, color="#d62728", linestyle="--", label=f"suggested warm-up {study.suggested:.4g}")

@@ -18,7 +18,7 @@ from typing import Any
 from twin.measure.experiment import simulate
 from twin.scenario import Scenario, apply_overrides, changes_between, parse_scenario, scenario_to_yaml
 from twin.scenario.distributions import scale_distribution
-from twin.studies.store import find_run_of, write_run
+from twin.studies.store import find_run_of, ran_as, write_run
 
 __all__ = ["run_against_base", "run_whatif", "whatif_overrides"]
 
@@ -107,7 +107,7 @@ def run_against_base(
     chosen = base.seed if seed is None else seed
     overrides = changes_between(base.to_dict(), changed.to_dict())
     parse_scenario(apply_overrides(base.to_dict(), overrides.items()))  # refuse before simulating anything
-    reference = find_run_of(root, scenario_to_yaml(base), chosen, count)
+    reference = find_run_of(root, scenario_to_yaml(ran_as(base, chosen, count)), chosen, count)
     if reference is None:
         reference = run_whatif(base, {}, root, f"{base.name} (base)", count, chosen, progress)
     return reference, run_whatif(base, overrides, root, name, count, chosen, progress)

@@ -64,6 +64,8 @@ class _Machine:
     """Its last ``up``, or its first event: what its age counts from."""
     worked: float = 0.0
     """Processing time since ``renewed``, up to ``since``."""
+    last_product: str | None = None
+    """Product of the last job it set up for or processed."""
 
 
 class StateTracker:
@@ -226,6 +228,7 @@ class StateTracker:
 
     def _put(self, job: str, found: _Job, holder: _Machine, station: str, machine: str) -> None:
         found.where, found.station, found.machine = "machine", station, machine
+        holder.last_product = found.product
         if job not in holder.jobs:
             holder.jobs.append(job)
 
@@ -365,6 +368,46 @@ class StateTracker:
         holder.renewed, holder.worked = now, 0.0
         return None
 
+    # Starting from a known state ------------------------------------------------------------
+
+    @classmethod
+    def from_state(cls, state: PlantState, routes: Mapping[str, list[str]] | None = None) -> StateTracker:
+        """A tracker that starts from ``state`` (the mirror's ``--state-in``): the events that
+        follow are applied to it as if it had folded the log up to ``state.time``.
+
+        A job on a busy machine, or on a down one with processing elapsed, is processing since
+        ``state.time`` with its ``elapsed`` before that; ``routes`` (product -> stations) give
+        the stations of the steps a job has passed, which rework needs; without them the
+        job's current station stands for them.
+        """
+        tracker = cls(state.time)
+        machines = {(m.station, m.machine): m for m in state.machines}
+        for status in state.machines:
+            running = state.time - status.since if status.state == "busy" else 0.0
+            renewed = state.time - status.age if status.age is not None else status.since
+            worked = (status.worked or 0.0) - running  # the tracker adds the busy time since ``since``
+            tracker.machines[(status.station, status.machine)] = _Machine(
+                status.state, status.since, renewed=renewed, worked=worked, last_product=status.last_product
+            )
+        for job in state.jobs:
+            step = -1 if job.where == "entrance" else job.step
+            route = (routes or {}).get(job.product)
+            path = list(route[: step + 1]) if route and len(route) > step else [job.station or ""] * (step + 1)
+            found = _Job(job.product, job.arrival, job.due, job.where, job.station or "", job.machine or "", step, path)
+            tracker.jobs[job.id] = found
+            if job.where != "machine":
+                continue
+            holder = tracker.machines.setdefault((found.station, found.machine), _Machine(since=state.time))
+            holder.jobs.append(job.id)
+            held = machines.get((found.station, found.machine))
+            kind = "idle" if held is None else held.state
+            interrupted = kind in ("down", "maintenance") and job.elapsed > 0
+            if kind == "busy" or interrupted:
+                found.processing, found.elapsed, found.since = True, job.elapsed, state.time
+            if interrupted:
+                holder.resume = "busy"
+        return tracker
+
     # Reading ------------------------------------------------------------------------------
 
     def state(self, at: float | None = None) -> PlantState:
@@ -405,6 +448,7 @@ class StateTracker:
                 since=m.since,
                 age=now - m.renewed,
                 worked=m.worked + (now - m.since if m.state == "busy" else 0.0),
+                last_product=m.last_product,
             )
             for (station, machine), m in self.machines.items()
         ]
