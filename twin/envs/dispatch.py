@@ -308,6 +308,7 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
             raise ValueError(f"max_queue must be >= 1 (got {max_queue})")
         self.max_queue = max_queue
         self.layout = Layout(len(self.stations), max_queue)
+        self._station_bases = [self.layout.station(s) for s in range(len(self.stations))]
         size = self.layout.size
         self._size = size
         self._n_actions = max_queue if mode == "job" else len(self.rules)
@@ -441,7 +442,7 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
     def queue(self) -> list[Job]:
         """Jobs waiting at the deciding station, in the order actions number them (empty when
         no decision is pending)."""
-        return self._pending[0].queue[: self.max_queue] if self._pending else []
+        return list(self._pending[0].queue)[: self.max_queue] if self._pending else []
 
     @property
     def plant(self) -> Plant:
@@ -555,29 +556,36 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         layout = self.layout
         station = self._pending[0]
         in_process = 0.0
+        op_max, bases = self.op_max, self._station_bases
         for s, other in enumerate(plant.stations.values()):
             queue = other.queue
+            # The same sums, in the same order, as job.remaining_work / job.process_time would give.
             waiting = 0.0
+            work = 0.0
             for job in queue:
-                waiting += job.remaining_work
+                step = job.plan[job.step]
+                waiting += step.remaining_work
+                work += step.mean
             busy = unavailable = 0
             remaining = 0.0
-            for machine in other.machines:
+            machines = other.machines
+            for machine in machines:
                 state = machine.state
                 if state in (_BUSY, _SETUP):
                     busy += 1
                     remaining += machine.time_left(now)
                 elif state != _IDLE:
                     unavailable += 1
-                if machine.job is not None:
-                    in_process += machine.job.remaining_work
-            machines = len(other.machines)
-            base = layout.station(s)
+                held = machine.job
+                if held is not None:
+                    in_process += held.plan[held.step].remaining_work
+            count = len(machines)
+            base = bases[s]
             obs[base + STATION_QUEUE] = len(queue) / q
-            obs[base + STATION_BUSY] = busy / machines
-            obs[base + STATION_UNAVAILABLE] = unavailable / machines
-            obs[base + STATION_WORK] = sum(job.process_time for job in queue) / (self.op_max * machines * q)
-            obs[base + STATION_IN_PROGRESS] = remaining / (machines * self.op_max)
+            obs[base + STATION_BUSY] = busy / count
+            obs[base + STATION_UNAVAILABLE] = unavailable / count
+            obs[base + STATION_WORK] = work / (op_max * count * q)
+            obs[base + STATION_IN_PROGRESS] = remaining / (count * op_max)
             in_process += waiting
         if self.closed:
             unreleased = plant.to_release * self.work_mean
