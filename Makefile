@@ -26,7 +26,7 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest -n 2
 
-## test-fast: every test not marked slow (about half a minute), for feedback while working
+## test-fast: every test not marked slow (a few minutes), for feedback while working
 test-fast: setup
 	$(BIN)/python -m pytest -n 2 -m "not slow"
 
