@@ -68,13 +68,14 @@ def test_assembled_components_have_left_the_plant(log: Path, history: History) -
 
 
 def test_observed_kpis_of_the_twins_own_log_are_its_kpis(history: History) -> None:
-    """The twin's own log read back gives the run's WIP and throughput (components leave
-    the WIP when assembled, as in the model)."""
+    """The twin's own log read back gives the run's completions, reworks and WIP
+    (components leave the WIP when assembled, as in the model)."""
     scenario = load_scenario(MOTOR, [f"horizon={HORIZON:g}", "warmup=0"])
     run = twin.simulate(scenario, replications=1, keep_events=False)
     simulated = run.kpis.iloc[0]
     observed = observed_kpis(history, scenario)
     assert observed["completed"] == simulated["completed"]
+    assert observed["reworked"] == simulated["reworked"] > 0
     # The log's window is its first to last event, the run's [0, horizon]; the plant is empty
     # before the first arrival, so the WIP integrals agree up to the last event's gap to the end.
     assert history.start > 0 and HORIZON - history.end < 0.1

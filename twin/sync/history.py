@@ -11,6 +11,7 @@ reconstruction of it, built here once and vectorised (a million events take a fe
 - **jobs**: one row per job with its product, ``arrive``, ``exit``, ``scrap``, ``assembled``
   (consumed as a component by an assembly: it left the plant inside its parent job) and
   ``due``; a job has left the plant when any of ``exit``, ``scrap``, ``assembled`` is set.
+- **reworks**: one row per ``rework`` of a job (the job's next ``enter`` opens a new visit).
 - **outages**: one row per ``down`` or ``maintenance`` of a machine with its ``up`` (NaN if
   still out) and its ``kind``; only ``down`` rows are failures, maintenance is planned.
 
@@ -59,6 +60,8 @@ class History:
     outages: pd.DataFrame
     """station, machine, kind (``down`` or ``maintenance``), down (when it went out), up, cut
     (down before the log began: ``down`` is the log's start)."""
+    reworks: pd.DataFrame
+    """job, station, time: one row per ``rework`` (a job sent back to an earlier step)."""
     start: float
     """Time of the first event of the log."""
     end: float
@@ -231,4 +234,5 @@ def build_history(frame: pd.DataFrame) -> History:
     visits = visits.drop(columns=["_first", "_last"]).reset_index(drop=True)
     order = ["job", "product", "station", "machine", "visit", *VISIT_EVENTS, "leave", "synthetic"]
     outages = _outage_table(frame[event.isin((*OUTAGE_EVENTS, "up"))], start)
-    return History(visits[order], jobs, outages, start, end)
+    reworks = frame.loc[event == "rework", ["job", "station", "time"]].reset_index(drop=True)
+    return History(visits[order], jobs, outages, reworks, start, end)

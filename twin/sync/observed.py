@@ -9,9 +9,9 @@ Machine states follow from the job rows (``setup`` -> setup, ``start`` -> busy, 
 blocked until the job leaves, then idle) with outages on top (``down`` until ``up``, then
 back to what the machine was doing; ``maintenance`` until ``up`` likewise, in the
 maintenance state). A component consumed by an assembly leaves the plant then (an ASSEMBLED
-record), as in the twin's own log. Jobs that were already in the plant when the log began
-count in WIP and throughput; their lead time is unknown, so lead time and tardiness are
-taken over the jobs that arrived inside the log.
+record), as in the twin's own log; a ``rework`` row is a REWORK record. Jobs that were
+already in the plant when the log began count in WIP and throughput; their lead time is
+unknown, so lead time and tardiness are taken over the jobs that arrived inside the log.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ _JOB_ORDER = (
     JobEvent.SETUP,
     JobEvent.START,
     JobEvent.FINISH,
+    JobEvent.REWORK,
     JobEvent.SCRAP,
     JobEvent.ASSEMBLED,
     JobEvent.EXIT,
@@ -125,6 +126,16 @@ def _job_records(
         has = ~np.isnan(times)
         on = machine[has] if kind != "enter" else np.full(has.sum(), -1)
         parts.append((times[has], job[has], station[has], on, np.full(has.sum(), int(code))))
+    reworks = history.reworks[history.reworks["station"].isin(stations)]
+    parts.append(
+        (
+            reworks["time"].to_numpy(float),
+            reworks["job"].map(job_number).to_numpy(np.int64),
+            reworks["station"].map(stations).to_numpy(np.int64),
+            np.full(len(reworks), -1),
+            np.full(len(reworks), int(JobEvent.REWORK)),
+        )
+    )
     all_jobs = np.arange(len(jobs))
     for kind, code in (("arrive", JobEvent.ARRIVE), ("exit", JobEvent.EXIT), ("assembled", JobEvent.ASSEMBLED)):
         times = jobs[kind].to_numpy(float)
