@@ -10,7 +10,8 @@ import pytest
 
 from tests.helpers import run_plant, scenario
 from twin.measure.experiment import run_replication
-from twin.measure.kpi import compute_kpis, kpi_names, state_time, time_average
+from twin.measure.kpi import compute_kpis, kpi_bounds, kpi_names, state_time, time_average
+from twin.measure.stats import bounded_interval
 from twin.sim.log import MachineState
 
 
@@ -162,3 +163,13 @@ def test_wait_mean_excludes_setup_time() -> None:
         products={"x": {"route": ["m"]}, "y": {"route": ["m"]}},
     )
     assert run_replication(s, 0).kpis["stations.m.wait_mean"] == pytest.approx(0.5)
+
+
+def test_oee_above_one_keeps_its_interval() -> None:
+    """OEE's ideal time is the mean process time, so replications of a saturated station whose
+    draws ran short score above 1: the interval must not collapse on a bound of 1."""
+    values = np.array([0.98, 1.03, 1.01, 0.99, 1.02])
+    for name in ("stations.a.oee", "stations.a.performance"):
+        mean, low, high = bounded_interval(values, *kpi_bounds(name))
+        assert low < 1.0 < high and low < mean < high
+    assert kpi_bounds("stations.a.availability") == (0.0, 1.0)

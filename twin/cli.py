@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from twin.commands import agents, dashboard, design, jobshop, live, run, state, study, sync
+from twin.commands import agents, dashboard, design, jobshop, live, run, service, state, study, sync
 
 __all__ = ["app", "main"]
 
@@ -38,6 +38,10 @@ app.command()(state.state)
 app.command()(state.forecast)
 app.command()(live.replay)
 app.command()(live.mirror)
+app.command()(agents.export)
+app.command()(service.serve)
+app.add_typer(service.token_app, name="token")
+app.add_typer(service.audit_app, name="audit")
 
 
 def _version(show: bool) -> None:

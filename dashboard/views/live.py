@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import cache, charts, data, live_data
-from twin.measure.labels import format_number
+from twin.measure.labels import count_of, format_number
 from twin.scenario import Scenario
 
 SOURCES = ("Mirror (broker)", "Mirror (state file)", "Stored run")
@@ -60,7 +60,7 @@ def _health(snapshot: live_data.Snapshot) -> None:
         st.caption("Rejected events by reason")
         st.table({"reason": list(health["rejections"]), "events": list(health["rejections"].values())})
     if health.get("silent"):
-        st.warning(f"{len(health['silent'])} machine(s) silent for longer than expected")
+        st.warning(f"{count_of(len(health['silent']), 'machine')} silent for longer than expected")
         st.dataframe(health["silent"], hide_index=True)
 
 

@@ -111,7 +111,9 @@ def test_compare_best_in_the_terminal_and_as_json(tmp_path: Path) -> None:
     )
     assert other.exit_code == 0, other.output
     (single,) = [p for p in out.iterdir() if p.is_dir() and p != sweep]
-    mixed = runner.invoke(app, ["compare", str(sweep), str(single)])
+    refused = runner.invoke(app, ["compare", str(sweep), str(single)])
+    assert refused.exit_code == 2 and "--force" in refused.output
+    mixed = runner.invoke(app, ["compare", str(sweep), str(single), "--force"])
     assert mixed.exit_code == 0 and "warning: these runs simulate different scenarios" in mixed.stderr
     assert "warning" not in shown.stderr
     bad = runner.invoke(app, ["compare", str(sweep), "--best", "lead_time"])

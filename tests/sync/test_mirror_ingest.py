@@ -151,6 +151,13 @@ def test_held_events_are_applied_after_a_second_of_quiet() -> None:
     assert ingest.health.lag_s == 0.0
 
 
+def test_the_wait_counts_from_arrival() -> None:
+    waits: list[float] = []
+    ingest = Ingest(Recorder(), window=0, on_applied=lambda event, wait: waits.append(wait))
+    ingest.receive(message(1.0, 1), now=5.25, arrived=5.0)  # it waited a quarter second in the queue
+    assert waits == [0.25]
+
+
 def test_late_malformed_and_impossible_events_are_rejected_with_reasons() -> None:
     recorder = Recorder(refuse=frozenset({"ghost"}))
     ingest = Ingest(recorder, window=0.5)

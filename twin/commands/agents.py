@@ -16,7 +16,7 @@ from rich.text import Text
 from twin.commands.common import err, fail, progress_bar, read_scenario, stdout_console
 from twin.measure.labels import finite, format_number
 
-__all__ = ["evaluate", "train"]
+__all__ = ["evaluate", "export", "train"]
 
 
 def train(
@@ -209,3 +209,27 @@ def evaluate(
     stdout_console().print(table)
     if folder is not None:
         typer.echo(f"stored in {folder}", err=True)
+
+
+def export(
+    model: Annotated[str, typer.Argument(help="model.zip, a folder holding one, or a zoo name.", show_default=False)],
+    onnx: Annotated[Path, typer.Option("--onnx", help="ONNX file to write.", show_default=False)],
+    stations: Annotated[int | None, typer.Option(min=1, help="Stations of the graph (default: the model's).")] = None,
+    max_queue: Annotated[
+        int | None, typer.Option(min=1, help="Candidate slots of the graph (default: the model's).")
+    ] = None,
+    fallback_rule: Annotated[str, typer.Option(help="Rule a caller falls back to, stored in the card.")] = "fifo",
+) -> None:
+    """Export a trained dispatcher as ONNX with the action mask inside, for `twin serve` (no torch there)."""
+    from agents.export import ExportError, export_onnx, resolve_model
+
+    if not onnx.parent.is_dir():
+        fail([f"--onnx: folder does not exist (got {onnx.parent})"])
+    try:
+        card = export_onnx(resolve_model(model), onnx, stations, max_queue, fallback_rule)
+    except ExportError as error:
+        fail([str(error)])
+    typer.echo(
+        f"{onnx}: {card['stations']} stations x {card['max_queue']} slots, observation of "
+        f"{card['observation_size']}, fallback {card['fallback_rule']}"
+    )

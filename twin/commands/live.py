@@ -11,6 +11,7 @@ import typer
 
 from twin.commands.common import ScenarioFile, fail, read_scenario
 from twin.errors import ScenarioError
+from twin.measure.labels import count_of
 
 __all__ = ["mirror", "replay"]
 
@@ -84,7 +85,8 @@ def replay(
         _echo(f"replay: {error}")
         raise typer.Exit(1) from None
     _echo(
-        f"replay: {done.messages} events from {done.sources} source(s), time {done.first:g} to {done.last:g} "
+        f"replay: {count_of(done.messages, 'event')} from {count_of(done.sources, 'source')}, "
+        f"time {done.first:g} to {done.last:g} "
         f"{time_unit}, sent to {url} on {topic} in {done.wall_s:.2f} s"
     )
 

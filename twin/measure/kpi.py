@@ -83,9 +83,11 @@ _DOWN = {
     *("wait_mean", "blocked", "starved", "down", "setup", "transport.empty_share", "transport.wait_mean"),
 }
 _SHARES = {
-    *("utilization", "blocked", "starved", "down", "setup", "off_shift", "maintenance", "oee", *OEE_PARTS),
+    *("utilization", "blocked", "starved", "down", "setup", "off_shift", "maintenance", "availability", "quality"),
     *("transport.utilization", "transport.empty_share"),
 }
+"""KPIs in ``[0, 1]``. Not OEE and its performance factor: their ideal time is the mean process
+time, so a replication whose draws ran shorter than the mean scores above 1."""
 
 
 def kpi_direction(name: str) -> Direction | None:
@@ -101,8 +103,8 @@ def kpi_direction(name: str) -> Direction | None:
 
 
 def kpi_bounds(name: str) -> tuple[float, float | None]:
-    """The range the KPI ``name`` lies in: ``(0, 1)`` for shares of time and OEE factors,
-    ``(0, None)`` (never negative) for every other KPI."""
+    """The range the KPI ``name`` lies in: ``(0, 1)`` for shares of time, availability and
+    quality, ``(0, None)`` (never negative) for every other KPI, OEE and performance included."""
     kpi = name.rpartition(".")[2] if name.startswith("stations.") else name
     return (0.0, 1.0) if kpi in _SHARES else (0.0, None)
 

@@ -2,7 +2,7 @@
 
 :class:`Mirror` subscribes to the events topic with a persistent session at QoS 1, so a
 broker restart loses nothing: paho-mqtt reconnects with a doubling backoff
-(:data:`~twin.sync.mirror_broker.RECONNECT_MIN_S` to ``RECONNECT_MAX_S``), the broker kept
+(:data:`~twin.sync.mirror_broker.RECONNECT_MIN_S` to ``MIRROR_RECONNECT_MAX_S``), the broker kept
 the subscription and the messages that came meanwhile, and the mirror subscribes again
 anyway. Messages go from paho's network thread through a queue to the mirror's loop, which
 feeds them to :class:`~twin.sync.mirror_ingest.Ingest` (dedupe, reorder, apply to the plant
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from twin.scenario import Scenario
-from twin.sync.mirror_broker import BrokerURL, make_client
+from twin.sync.mirror_broker import MIRROR_RECONNECT_MAX_S, BrokerURL, make_client
 from twin.sync.mirror_ingest import Ingest
 from twin.sync.mirror_silence import silent_machines
 
@@ -36,6 +36,9 @@ __all__ = ["POLL_S", "Mirror", "MirrorConfig", "default_publish_topic", "request
 
 POLL_S = 0.05
 """Longest wall wait for a message before the loop looks at its clocks again (seconds)."""
+
+MAX_PER_PASS = 10_000
+"""Messages taken in one pass of the loop at most, so a flood still sees the clocks."""
 
 Forecaster = Callable[[dict[str, Any]], dict[str, Any] | None]
 """Turns a plant state (JSON) into the forecast part of the message (None: no forecast)."""
@@ -93,7 +96,6 @@ class Mirror:
         self.scenario = scenario
         self.forecaster = forecaster
         self.log = log
-        self.published = 0
         self.forecast_error: str | None = None
         self.connected = threading.Event()
         self._forecast: tuple[int, dict[str, Any] | None] = (-1, None)
@@ -162,30 +164,35 @@ class Mirror:
         self._inbox.put((message.topic, message.payload, bool(message.dup), time.monotonic()))
 
     def _drain(self, wait: float) -> bool:
-        """Take every message waiting (waiting up to ``wait`` s for the first); True when one asked to publish."""
+        """Take the messages waiting, up to :data:`MAX_PER_PASS` (waiting up to ``wait`` s for
+        the first); True when one asked to publish."""
         requested = False
         asks = request_topic(self.config.publish)
-        try:
-            item = self._inbox.get(timeout=wait) if wait > 0 else self._inbox.get_nowait()
-            while True:
-                topic, payload, dup, arrived = item
-                if topic == asks:
-                    requested = True
-                elif topic != self.config.publish:  # a wildcard filter may also match our own message
-                    self.ingest.receive(payload, arrived, redelivery=dup)
-                item = self._inbox.get_nowait()
-        except queue.Empty:
-            return requested
+        for count in range(MAX_PER_PASS):
+            try:
+                item = self._inbox.get(timeout=wait) if count == 0 and wait > 0 else self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            topic, payload, dup, arrived = item
+            if topic == asks:
+                requested = True
+            elif topic != self.config.publish:  # a wildcard filter may also match our own message
+                self.ingest.receive(payload, time.monotonic(), redelivery=dup, arrived=arrived)
+        return requested
 
     def _publish(self, client: Any) -> Any:
         document = self.message(time.monotonic())
-        self.published += 1
-        return client.publish(self.config.publish, json.dumps(document, allow_nan=False), qos=1, retain=True)
+        try:
+            text = json.dumps(document, allow_nan=False)
+        except ValueError as error:  # a forecast with a NaN in it: publish the rest
+            self.forecast_error = f"forecast not valid JSON: {error}"
+            text = json.dumps({**document, "forecast": None}, allow_nan=False)
+        return client.publish(self.config.publish, text, qos=1, retain=True)
 
     def run(self, stop: threading.Event) -> None:
         """Follow the broker until ``stop`` is set, then apply what is held, write and publish
         a last time."""
-        client = make_client(self.url, self.config.client_id, persistent=True)
+        client = make_client(self.url, self.config.client_id, persistent=True, reconnect_max_s=MIRROR_RECONNECT_MAX_S)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message

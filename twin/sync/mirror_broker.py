@@ -20,13 +20,24 @@ from urllib.parse import parse_qs, unquote, urlsplit
 if TYPE_CHECKING:
     import paho.mqtt.client as mqtt
 
-__all__ = ["RECONNECT_MAX_S", "RECONNECT_MIN_S", "BrokerURL", "make_client", "parse_broker_url"]
+__all__ = [
+    "MIRROR_RECONNECT_MAX_S",
+    "RECONNECT_MAX_S",
+    "RECONNECT_MIN_S",
+    "BrokerURL",
+    "make_client",
+    "parse_broker_url",
+]
 
 RECONNECT_MIN_S = 0.1
 """First wait before reconnecting to a lost broker (seconds); doubled on every failure..."""
 
 RECONNECT_MAX_S = 5.0
 """...up to this (seconds), so a restarted broker is found again within a few seconds."""
+
+MIRROR_RECONNECT_MAX_S = 1.0
+"""The mirror's cap: it is back (and subscribed) within a second of the broker, before a
+sender backing off up to :data:`RECONNECT_MAX_S` is likely to be."""
 
 _PORTS = {"mqtt": 1883, "mqtts": 8883}
 _TRUE = {"1", "true", "yes"}
@@ -97,13 +108,15 @@ def parse_broker_url(text: str) -> BrokerURL:
     )
 
 
-def make_client(url: BrokerURL, client_id: str, persistent: bool) -> mqtt.Client:
+def make_client(
+    url: BrokerURL, client_id: str, persistent: bool, reconnect_max_s: float = RECONNECT_MAX_S
+) -> mqtt.Client:
     """A paho-mqtt 2.x client (MQTT 3.1.1) for ``url``, with its login, TLS and reconnect
     backoff set, not yet connected.
 
     ``persistent`` asks the broker to keep the session (``clean_session=False``): its
     subscriptions, and the QoS 1 messages that come while the client is away, are waiting
-    when it reconnects.
+    when it reconnects. ``reconnect_max_s`` caps the doubling wait between attempts.
     """
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
@@ -119,5 +132,5 @@ def make_client(url: BrokerURL, client_id: str, persistent: bool) -> mqtt.Client
     if url.tls:
         client.tls_set(ca_certs=None if url.ca_file is None else str(url.ca_file))
         client.tls_insecure_set(url.insecure)
-    client.reconnect_delay_set(min_delay=RECONNECT_MIN_S, max_delay=RECONNECT_MAX_S)  # type: ignore[arg-type]
+    client.reconnect_delay_set(min_delay=RECONNECT_MIN_S, max_delay=reconnect_max_s)  # type: ignore[arg-type]
     return client

@@ -265,8 +265,9 @@ class Ingest:
         self.health.rejected += 1
         self.health.reasons[_reason_kind(reason)] += 1
 
-    def receive(self, payload: bytes, now: float, redelivery: bool = False) -> None:
-        """Take one message that arrived at wall time ``now`` (seconds); apply what it releases.
+    def receive(self, payload: bytes, now: float, redelivery: bool = False, arrived: float | None = None) -> None:
+        """Take one message at wall time ``now`` (seconds) that arrived at ``arrived`` (default
+        ``now``: a message may wait in the mirror's queue); apply what it releases.
 
         ``redelivery`` is the MQTT ``dup`` flag: the broker sends a QoS 1 message again when
         it did not hear the acknowledgement (a broker restart), and such a copy of a message
@@ -293,9 +294,10 @@ class Ingest:
         self._order.add((event.time, event.seq, event.source))
         self.health.reordered = self._order.moved
         self._newest = max(self._newest, event.time)
-        self._last_new = now
+        came = now if arrived is None else arrived
+        self._last_new = came
         self._count += 1
-        heapq.heappush(self._held, (event.time, event.seq, self._count, event, now))
+        heapq.heappush(self._held, (event.time, event.seq, self._count, event, came))
         self._release(self._newest - self.window, now)
 
     def tick(self, now: float) -> None:
