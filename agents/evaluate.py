@@ -4,9 +4,13 @@ Agents are named on the command line as
 
 - ``rule:NAME``: a dispatching rule of :mod:`twin.dispatching`;
 - ``model:PATH``: a saved SB3 model (MaskablePPO, PPO, A2C or DQN), greedy decoding;
-  ``model:PATH@K``: the best of ``K`` sampled rollouts (sampling mode; for a stochastic
-  scenario each rollout is its own run, so only greedy decoding is allowed there);
-- ``cpsat``: OR-Tools CP-SAT on the deterministic instance.
+  ``model:PATH@K``: the best of ``K`` sampled rollouts, stepped together (sampling mode; for
+  a stochastic scenario each rollout is its own run, so only greedy decoding is allowed
+  there); ``+active`` or ``+non_delay`` after it: the model decides on the array model of the
+  job shop with active (Giffler-Thompson) or non-delay decisions instead of in the plant;
+- ``cpsat``: OR-Tools CP-SAT on the deterministic instance;
+- ``+improve:S`` after a rule or a model (``model:PATH+improve:10``): its schedule is
+  CP-SAT's hint and upper bound for ``S`` more seconds (agent plus search).
 
 Problems are job-shop instances (files, or random ones) or one stochastic scenario with a
 list of seeds. Every method sees the same problems and seeds (common random numbers), so the
@@ -33,7 +37,7 @@ from typing import Any
 
 import pandas as pd
 
-from agents.methods import cpsat_method, load_any_model, model_method, run_policy
+from agents.methods import Decisions, cpsat_method, improve_method, load_any_model, model_method, run_policy
 from twin.jobshop.evaluation import RESULT_COLUMNS, SCHEDULE_COLUMNS, Method, evaluate, rule_method
 from twin.jobshop.instances import JobShopInstance
 from twin.measure.stats import bounded_interval, confidence_interval
@@ -56,14 +60,35 @@ class AgentSpec:
     rule: str | None = None
     path: Path | None = None
     samples: int = 0
+    decisions: Decisions = "plant"
+    improve: float = 0.0
+    """Seconds of CP-SAT after the rule or model (0: none)."""
 
 
 def parse_agent(text: str) -> AgentSpec:
-    """Parse ``rule:NAME``, ``model:PATH[@K]`` or ``cpsat``.
+    """Parse ``rule:NAME[+improve:S]``, ``model:PATH[@K][+active|+non_delay][+improve:S]``
+    or ``cpsat``.
 
     Raises:
-        ValueError: another form, an unknown rule, a missing file or ``K`` below 1.
+        ValueError: another form, an unknown rule, a missing file, ``K`` below 1 or ``S``
+            not a positive number.
     """
+    from dataclasses import replace
+
+    head, plus, seconds = text.rpartition("+improve:") if "+improve:" in text else (text, "", "")
+    if plus:
+        try:
+            improve = float(seconds)
+        except ValueError:
+            improve = 0.0
+        if not improve > 0 or head == "cpsat":
+            raise ValueError(f"+improve:S takes a rule or model and seconds > 0 (got {text!r})")
+        spec = parse_agent(head)
+        return replace(spec, method=f"{spec.method}+improve:{improve:g}", improve=improve)
+    return _parse_plain(text)
+
+
+def _parse_plain(text: str) -> AgentSpec:
     from twin.dispatching import rule_names
 
     kind, _, rest = text.partition(":")
@@ -74,6 +99,10 @@ def parse_agent(text: str) -> AgentSpec:
             raise ValueError(f"unknown rule (expected one of: {', '.join(rule_names())}) (got {rest!r})")
         return AgentSpec("rule", f"rule:{rest}", rule=rest)
     if kind == "model":
+        decisions: Decisions = "plant"
+        for option in ("active", "non_delay"):
+            if rest.endswith(f"+{option}"):
+                rest, decisions = rest.removesuffix(f"+{option}"), option
         path_text, at, count = rest.rpartition("@") if "@" in rest else (rest, "", "")
         samples = 0
         if at:
@@ -83,9 +112,10 @@ def parse_agent(text: str) -> AgentSpec:
         path = Path(path_text)
         if not path.is_file():
             raise ValueError(f"no such model file (got {path_text!r})")
-        name = _model_name(path)
-        return AgentSpec("model", f"agent:{name}" + (f"@{samples}" if samples else ""), path=path, samples=samples)
-    raise ValueError(f"expected rule:NAME, model:PATH[@K] or cpsat (got {text!r})")
+        name = _model_name(path) + (f"@{samples}" if samples else "")
+        name += "" if decisions == "plant" else f"+{decisions}"
+        return AgentSpec("model", f"agent:{name}", path=path, samples=samples, decisions=decisions)
+    raise ValueError(f"expected rule:NAME, model:PATH[@K][+improve:S] or cpsat (got {text!r})")
 
 
 def _model_name(path: Path) -> str:
@@ -103,10 +133,12 @@ def _model_name(path: Path) -> str:
 
 def _method(spec: AgentSpec, time_limit: float) -> Method:
     if spec.rule is not None:
-        return rule_method(spec.rule)
-    if spec.path is not None:
-        return model_method(spec.path, spec.samples)
-    return cpsat_method(time_limit)
+        method = rule_method(spec.rule)
+    elif spec.path is not None:
+        method = model_method(spec.path, spec.samples, decisions=spec.decisions)
+    else:
+        return cpsat_method(time_limit)
+    return improve_method(method, spec.improve) if spec.improve else method
 
 
 def evaluate_instances(
@@ -143,7 +175,7 @@ def evaluate_scenario(
     from twin.envs.dispatch import DispatchEnv
 
     for spec in agents:
-        if spec.kind == "cpsat" or spec.samples:
+        if spec.kind == "cpsat" or spec.samples or spec.improve or spec.decisions != "plant":
             raise ValueError(f"{spec.method}: a stochastic scenario takes rules and greedy models only")
     models = {spec.method: load_any_model(spec.path) for spec in agents if spec.path is not None}
     rows = []

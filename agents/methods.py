@@ -5,22 +5,39 @@ and returns a :class:`~twin.jobshop.evaluation.MethodOutcome`. Rules come from
 :func:`twin.jobshop.evaluation.rule_method`; this module adds CP-SAT (:func:`cpsat_method`)
 and saved SB3 models (:func:`model_method`), so ``twin jobshop``, ``twin evaluate`` and the
 dashboard's Agents page run every method the same way. :func:`run_policy` is the one loop
-that steps an env with a policy's (masked) choices.
+that steps an env with a policy's (masked) choices; :func:`improve_method` hands any
+method's schedule to CP-SAT as a hint and upper bound (agent plus search).
 """
 
 from __future__ import annotations
 
 import inspect
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from twin.jobshop.evaluation import Method, MethodOutcome
+from twin.jobshop.evaluation import Method, MethodOutcome, rule_method
 from twin.jobshop.instances import JobShopInstance, Perturbation, instance_to_scenario
 from twin.jobshop.schedules import ScheduleError, check_schedule, schedule_from_log
 
-__all__ = ["cpsat_method", "load_any_model", "model_method", "run_policy"]
+__all__ = [
+    "HINT_RULES",
+    "Decisions",
+    "best_rule_method",
+    "cpsat_method",
+    "improve_method",
+    "load_any_model",
+    "model_method",
+    "run_policy",
+]
+
+Decisions = Literal["plant", "non_delay", "active"]
+"""Where a model decides: the plant's env (SimPy, non-delay) or the array model's
+non-delay or active (Giffler-Thompson) decisions (deterministic job shops only)."""
+
+HINT_RULES: tuple[str, ...] = ("mwkr", "mopnr", "spt", "lpt", "fifo", "lifo")
+"""The rules whose best schedule seeds CP-SAT when no agent is given."""
 
 
 def load_any_model(path: str | Path) -> Any:
@@ -80,6 +97,39 @@ def cpsat_method(time_limit: float, workers: int | None = 1) -> Method:
     return schedule
 
 
+def best_rule_method(rules: tuple[str, ...] = HINT_RULES) -> Method:
+    """The shortest of the schedules the ``rules`` make (run through the twin)."""
+    methods = [rule_method(rule) for rule in rules]
+
+    def schedule(instance: JobShopInstance, seed: int) -> MethodOutcome:
+        outcomes = [method(instance, seed) for method in methods]
+        return min(outcomes, key=lambda outcome: outcome.makespan)
+
+    return schedule
+
+
+def improve_method(start: Method, time_limit: float, workers: int | None = None) -> Method:
+    """``start``'s schedule improved by CP-SAT within ``time_limit`` seconds: the schedule
+    is the solver's hint and its makespan an upper bound, so the result is never worse; the
+    outcome's ``progress`` starts with ``start``'s makespan at 0 s and lists every
+    improvement with its solver time.
+
+    Raises:
+        ValueError: a non-positive time limit.
+    """
+    if not time_limit > 0:
+        raise ValueError(f"the improvement time must be > 0 seconds (got {time_limit:g})")
+    from agents.cpsat import solve
+
+    def schedule(instance: JobShopInstance, seed: int) -> MethodOutcome:
+        first = start(instance, seed)
+        result = solve(instance, time_limit=time_limit, workers=workers, seed=seed, hint=first.schedule)
+        decisions = first.decisions if first.decisions is not None else len(first.schedule)
+        return MethodOutcome(float(result.makespan), result.schedule, result.optimal, decisions, result.progress)
+
+    return schedule
+
+
 def _dispatch_env(model: Any, scenario: Any, mode: str) -> Any:
     from twin.envs.dispatch import DispatchEnv
 
@@ -91,41 +141,51 @@ def _dispatch_env(model: Any, scenario: Any, mode: str) -> Any:
 
 
 def model_method(
-    path: str | Path, samples: int = 0, perturbation: Perturbation | None = None, mode: str = "job"
+    path: str | Path,
+    samples: int = 0,
+    perturbation: Perturbation | None = None,
+    mode: str = "job",
+    decisions: Decisions = "plant",
 ) -> Method:
     """A saved SB3 model dispatching every decision of ``twin/Dispatch-v0`` on the instance.
 
     Args:
-        samples: 0 for greedy decoding, else the best of this many sampled rollouts
-            (reproducible per seed and sample).
+        samples: 0 for greedy decoding, else the best of this many sampled rollouts,
+            stepped together (:mod:`agents.sampling`; reproducible per seed and sample).
         perturbation: run the perturbed (stochastic) shop instead of the textbook one.
         mode: the model's action mode, ``job`` or ``rule``.
+        decisions: ``plant`` (the SimPy env), or ``non_delay`` / ``active`` on the array
+            model (a deterministic shop in job mode only).
 
     Raises:
-        ValueError: the file holds no loadable model.
+        ValueError: the file holds no loadable model, ``samples`` below 0, or array-model
+            decisions with a stochastic shop or rule mode.
     """
-    import torch
+    from agents.sampling import sample_envs, sample_shop
 
-    model = load_any_model(path)
+    if samples < 0:
+        raise ValueError(f"samples must be >= 0 (got {samples})")
     stochastic = perturbation is not None and perturbation.stochastic
+    if decisions != "plant" and (stochastic or mode != "job"):
+        raise ValueError(f"decisions={decisions!r} needs the deterministic shop and mode 'job'")
+    model = load_any_model(path)
 
     def schedule(instance: JobShopInstance, seed: int) -> MethodOutcome:
-        scenario = instance_to_scenario(instance, perturbation=perturbation)
-        best: MethodOutcome | None = None
-        total = 0
-        for k in range(max(1, samples)):
-            env = _dispatch_env(model, scenario, mode)
-            if samples:
-                torch.manual_seed(1_000_003 * seed + k)  # sampled rollouts: reproducible per (seed, k)
-            info, decisions = run_policy(model, env, seed, deterministic=not samples)
-            total += decisions
-            if best is None or info["makespan"] < best.makespan:
-                best = MethodOutcome(float(info["makespan"]), schedule_from_log(env.plant.log))
-        if best is None:
-            raise ValueError("samples must be >= 0")
+        if decisions != "plant":
+            sampled = sample_shop(model, instance, max(1, samples), seed, decisions, greedy=not samples)
+            best = MethodOutcome(sampled.makespan, sampled.schedule, decisions=sampled.decisions)
+        elif samples:
+            scenario = instance_to_scenario(instance, perturbation=perturbation)
+            envs = [_dispatch_env(model, scenario, mode) for _ in range(samples)]
+            sampled = sample_envs(model, envs, seed)
+            best = MethodOutcome(sampled.makespan, sampled.schedule, decisions=sampled.decisions)
+        else:
+            env = _dispatch_env(model, instance_to_scenario(instance, perturbation=perturbation), mode)
+            info, count = run_policy(model, env, seed)
+            best = MethodOutcome(float(info["makespan"]), schedule_from_log(env.plant.log), decisions=count)
         broken = check_schedule(instance, best.schedule, exact_durations=not stochastic)
         if broken:
             raise ScheduleError(f"{instance.name}: the model's schedule is infeasible: {'; '.join(broken[:3])}")
-        return MethodOutcome(best.makespan, best.schedule, decisions=total)
+        return best
 
     return schedule

@@ -23,6 +23,12 @@ passing: small (about 14k parameters with ``hidden=64``) and fast on one CPU thr
 
 Use ``policy: candidate`` in a training config; ``CandidatePolicy`` is for ``MaskablePPO``,
 ``CandidateActorCriticPolicy`` for ``PPO`` and ``A2C``.
+
+:class:`ConflictNetwork` (``ConflictPolicy``) adds what pooling cannot see: the candidates of
+a decision are the operations competing for one machine, and one masked multi-head
+self-attention layer over their embeddings lets each candidate's score depend on each of its
+rivals (which one is shorter, which has more work behind it), not only on their mean. It is
+the policy :mod:`agents.self_label` trains (about 41k parameters with ``hidden=64``).
 """
 
 from __future__ import annotations
@@ -37,7 +43,14 @@ from torch import nn
 
 from twin.envs.observation import GLOBAL_FEATURES, JOB_FEATURES, JOB_PRESENT, STATION_FEATURES, Layout
 
-__all__ = ["CandidateActorCriticPolicy", "CandidateNetwork", "CandidatePolicy", "resize_policy"]
+__all__ = [
+    "CandidateActorCriticPolicy",
+    "CandidateNetwork",
+    "CandidatePolicy",
+    "ConflictNetwork",
+    "ConflictPolicy",
+    "resize_policy",
+]
 
 CONTEXT_FEATURES = GLOBAL_FEATURES + 3 * STATION_FEATURES
 
@@ -76,9 +89,13 @@ class CandidateNetwork(nn.Module):
         mean = (candidates * present).sum(dim=1) / count
         relative = (candidates - mean.unsqueeze(1)) * present
         inputs = torch.cat([candidates, relative, context.unsqueeze(1).expand(batch, q, CONTEXT_FEATURES)], dim=2)
-        h = self.encoder(inputs)
+        h = self._mix(self.encoder(inputs), present)
         pooled = (h * present).sum(dim=1) / count
         return context, h, pooled
+
+    def _mix(self, h: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
+        """Candidate embeddings as the scorer reads them (here: unchanged)."""
+        return h
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         context, h, pooled = self._encode(features)
@@ -98,6 +115,23 @@ class CandidateNetwork(nn.Module):
         context, _, pooled = self._encode(features)
         critic: torch.Tensor = self.critic(torch.cat([context, pooled], dim=1))
         return critic
+
+
+class ConflictNetwork(CandidateNetwork):
+    """:class:`CandidateNetwork` with masked self-attention among the candidates (module doc):
+    ``h_i + Attention(h_i; h_j for present j)``, then a layer norm."""
+
+    def __init__(self, n_stations: int, max_queue: int, hidden: int = 64, heads: int = 4) -> None:
+        super().__init__(n_stations, max_queue, hidden)
+        self.attention = nn.MultiheadAttention(hidden, heads, batch_first=True)
+        self.norm = nn.LayerNorm(hidden)
+
+    def _mix(self, h: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
+        absent = present.squeeze(-1) < 0.5
+        absent[:, 0] &= ~absent.all(dim=1)  # a row without candidates attends to slot 0 (no NaN)
+        mixed, _ = self.attention(h, h, h, key_padding_mask=absent, need_weights=False)
+        out: torch.Tensor = self.norm(h + mixed) * present
+        return out
 
 
 class _CandidateMixin:
@@ -130,11 +164,13 @@ class _CandidateMixin:
         self.candidate_stations = n_stations
         super().__init__(observation_space, action_space, lr_schedule, **kwargs)  # type: ignore[call-arg]
 
+    network: type[CandidateNetwork] = CandidateNetwork
+
     def _build_mlp_extractor(self) -> None:
         obs_space: Any = self.observation_space  # type: ignore[attr-defined]
         stations = self.candidate_stations or Layout.of_size(int(obs_space.shape[0]), self.candidate_max_queue).stations
         self.candidate_stations = stations
-        self.mlp_extractor: Any = CandidateNetwork(stations, self.candidate_max_queue, self.candidate_hidden)
+        self.mlp_extractor: Any = self.network(stations, self.candidate_max_queue, self.candidate_hidden)
 
     def _build(self, lr_schedule: Any) -> None:
         super()._build(lr_schedule)  # type: ignore[misc]
@@ -160,6 +196,12 @@ class _CandidateMixin:
 
 class CandidatePolicy(_CandidateMixin, MaskableActorCriticPolicy):
     """The candidate-scoring policy for sb3-contrib's ``MaskablePPO`` (arguments: the mixin's)."""
+
+
+class ConflictPolicy(_CandidateMixin, MaskableActorCriticPolicy):
+    """The conflict-aware policy (:class:`ConflictNetwork`) for ``MaskablePPO``."""
+
+    network = ConflictNetwork
 
 
 class CandidateActorCriticPolicy(_CandidateMixin, ActorCriticPolicy):

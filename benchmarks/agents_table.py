@@ -1,6 +1,7 @@
 """The zoo agents against the dispatching rules: the tables of the README's agents section.
 
     python benchmarks/agents_table.py [--samples K] [--count N] [--seeds S] [--throughput] [--skip ...]
+        [--groups 15x15,20x15,...] [--per-group N] [--improve S] [--reference-limit S] [--heldout]
 
 - random 10x10 and 15x15: ``--count`` unseen instances (seeds 1..N; training draws its own
   seeds from the run's stream and validation uses 100000+), mean makespan of each rule and of
@@ -9,7 +10,18 @@
   sampled rollouts, beside the best rule and the published learned results;
 - the stochastic machining shop (scenarios/examples/job_shop.yaml, full horizon): mean
   tardiness over ``--seeds`` seeds, paired against the best rule (95% t-interval);
-- ``--throughput``: training env steps/s with 1 and 2 envs (SubprocVecEnv for 2).
+- ``--throughput``: training env steps/s with 1 and 2 envs (SubprocVecEnv for 2);
+- ``--groups``: per Taillard size group, greedy and best-of-K gaps of the zoo agents (the
+  plant's non-delay env, and the self-labelled model's active decisions), of the best rule
+  and of ``+improve:S`` (CP-SAT from the best of them), beside SPN's published per-group
+  means, with the wall time per instance. 15x15 is ta01-ta10 against the best known
+  makespans; the other sizes are ``--per-group`` generated Taillard-style instances (seeds
+  900000+, never drawn in training), against the best makespan CP-SAT finds in
+  ``--reference-limit`` s (a weaker reference than a best known bound, so gaps read lower
+  than on the Taillard files; SPN's figures are on the real ta11-ta80, which this project
+  does not hold);
+- ``--heldout``: the held-out check, on benchmark families never looked at while developing
+  (abz, orb, la, swv/yn where present): every agent's mean gap beside the best rule's.
 
 Every figure is measured here, in this process; nothing is copied from elsewhere except the
 published results, which are labelled with their source.
@@ -22,10 +34,14 @@ import json
 import math
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
 
 from agents.evaluate import evaluate_instances, evaluate_scenario, parse_agent, summarize  # noqa: E402
 from twin.jobshop.bounds import best_known  # noqa: E402
@@ -34,7 +50,7 @@ from twin.scenario import load_scenario  # noqa: E402
 
 ZOO = ROOT / "agents" / "zoo"
 RULES = ("mwkr", "mopnr", "fifo", "spt", "lpt", "cr")
-PLANT_RULES = ("edd", "atc", "cr", "spt", "fifo")
+PLANT_RULES = ("edd", "atc", "atcd", "cr", "spt", "fifo")
 ZHANG_2020 = (
     'Zhang et al., "Learning to Dispatch for Job Shop Scheduling via Deep Reinforcement Learning", NeurIPS 2020'
 )
@@ -118,6 +134,128 @@ def throughput() -> None:
         print(f"| {n_envs} | {vec} | {card['steps_per_s']:.0f} |")
 
 
+SPN_GROUPS = {
+    "15x15": (13.8, 7.3),
+    "20x15": (15.0, 9.3),
+    "20x20": (15.2, 9.9),
+    "30x15": (17.1, 11.0),
+    "30x20": (18.5, 13.4),
+    "50x15": (10.1, 5.5),
+    "50x20": (11.5, 8.4),
+    "100x20": (5.9, 2.3),
+}
+"""SPN's greedy and best-of-128 mean gaps (%) per Taillard group (Corsini et al. 2024)."""
+SELF_LABELLED = ZOO / "jobshop_selflabel" / "model.zip"
+
+
+def _group_instances(group: str, per_group: int) -> tuple[list[Any], dict[str, float], str]:
+    """The instances of a size group and their reference makespans (see the module doc)."""
+
+    if group == "15x15":
+        files = [ROOT / "scenarios" / "jobshop" / f"ta{i:02d}.txt" for i in range(1, 11)]
+        return (
+            [load_instance(f) for f in files],
+            best_known([ROOT / "scenarios" / "jobshop" / "bounds.json"]),
+            "best known",
+        )
+    jobs, machines = (int(x) for x in group.split("x"))
+    instances = [generate_instance(jobs, machines, seed=900_000 + i) for i in range(per_group)]
+    return instances, {}, "CP-SAT"
+
+
+def groups(
+    names: list[str], per_group: int, samples: int, improve: float, reference_limit: float, which: list[str]
+) -> None:
+    """Per size group: our gaps beside SPN's (module doc)."""
+    from agents.cpsat import solve
+    from agents.methods import Decisions, best_rule_method, improve_method, model_method
+    from twin.jobshop.evaluation import Method
+
+    print(f"\nPer Taillard size group: mean gap %, greedy / best of {samples}, and s per instance\n")
+    print(
+        "| group | instances | reference | method | greedy gap % | best of K gap % | s/instance (greedy, K) "
+        "| SPN greedy | SPN best of 128 |"
+    )
+    print("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    models: list[tuple[str, Path, Decisions]] = []
+    if "zoo" in which and (ZOO / "jobshop_15x15" / "model.zip").is_file():
+        models.append(("jobshop_15x15 (plant, non-delay)", ZOO / "jobshop_15x15" / "model.zip", "plant"))
+    if "selflabel" in which and SELF_LABELLED.is_file():
+        models.append(("jobshop_selflabel (active)", SELF_LABELLED, "active"))
+    for group in names:
+        instances, known, label = _group_instances(group, per_group)
+        reference = dict(known)
+        if label == "CP-SAT":
+            solved = [solve(i, time_limit=reference_limit) for i in instances]
+            reference = {i.name: float(r.makespan) for i, r in zip(instances, solved, strict=True)}
+            label = f"CP-SAT {reference_limit:g} s"
+            slack = np.mean([r.makespan / max(r.lower_bound, 1) - 1 for r in solved])
+            note = f"(the reference: {100 * slack:.1f}% above its proven bound)"
+            print(f"| {group} | {len(instances)} | {label} | {note} | | | | | |")
+        spn = SPN_GROUPS.get(group, (math.nan, math.nan))
+        rows: list[tuple[str, Method | None, Method | None]] = []
+        if "rules" in which:
+            rows.append(("best rule", best_rule_method(), None))
+        for name, path, decisions in models:
+            greedy, sampled = (
+                model_method(path, 0, decisions=decisions),
+                model_method(path, samples, decisions=decisions),
+            )
+            rows.append((name, greedy, sampled))
+        best_method: Method | None = None
+        best_gap = math.inf
+        for name, first, second in rows:
+            cells, walls = [], []
+            for method in (first, second):
+                if method is None:
+                    cells.append("")
+                    continue
+                gaps = []
+                started = time.perf_counter()
+                for instance in instances:
+                    gaps.append(method(instance, 0).makespan / reference[instance.name] - 1)
+                walls.append(f"{(time.perf_counter() - started) / len(instances):.2f}")
+                gap = 100 * float(np.mean(gaps))
+                cells.append(f"{gap:.1f}")
+                if gap < best_gap:
+                    best_gap, best_method = gap, method
+            row = [
+                group,
+                str(len(instances)),
+                label,
+                name,
+                cells[0],
+                cells[1],
+                ", ".join(walls),
+                str(spn[0]),
+                str(spn[1]),
+            ]
+            print("| " + " | ".join(row) + " |")
+        if improve and best_method is not None:
+            polished = improve_method(best_method, improve)
+            started = time.perf_counter()
+            gaps = [polished(i, 0).makespan / reference[i.name] - 1 for i in instances]
+            wall = (time.perf_counter() - started) / len(instances)
+            gap = 100 * float(np.mean(gaps))
+            name = f"best of the above +improve:{improve:g}"
+            print(f"| {group} | {len(instances)} | {label} | {name} | {gap:.1f} | | {wall:.2f} | | |")
+
+
+def heldout() -> None:
+    """The held-out check: benchmark families not used in development, agents beside the best rule."""
+    folder = ROOT / "scenarios" / "jobshop"
+    best = best_known([folder / "bounds.json"])
+    files = [f for f in sorted(folder.glob("*.txt")) if f.stem.startswith(("abz", "orb", "swv", "yn", "la"))]
+    agents = [parse_agent(f"rule:{rule}") for rule in RULES]
+    for model in ("jobshop_15x15", "jobshop_10x10"):
+        if (ZOO / model / "model.zip").is_file():
+            agents.append(parse_agent(f"model:{ZOO / model / 'model.zip'}"))
+    if SELF_LABELLED.is_file():
+        agents.append(parse_agent(f"model:{SELF_LABELLED}+active"))
+    results, _ = evaluate_instances([load_instance(f) for f in files], agents, best)
+    _print(summarize(results), f"Held-out families ({len(files)} instances: abz, orb, la): gap to the best known")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=100, help="random instances per size")
@@ -125,6 +263,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=200, help="seeds of the stochastic plant")
     parser.add_argument("--throughput", action="store_true", help="also measure training steps/s")
     parser.add_argument("--skip", nargs="*", default=[], choices=["random", "taillard", "plant"])
+    parser.add_argument("--groups", default="", help="size groups, e.g. 15x15,20x15,20x20,30x15")
+    parser.add_argument("--per-group", type=int, default=5, help="generated instances per group (not 15x15)")
+    parser.add_argument("--improve", type=float, default=10.0, help="CP-SAT seconds after the best method (0: off)")
+    parser.add_argument("--reference-limit", type=float, default=60.0, help="CP-SAT seconds for a group's reference")
+    parser.add_argument("--heldout", action="store_true", help="the held-out families check")
+    parser.add_argument("--models", default="rules,zoo,selflabel", help="rows of --groups: rules, zoo, selflabel")
     args = parser.parse_args()
     import torch
 
@@ -137,9 +281,15 @@ def main() -> None:
         plant(args.seeds)
     if args.throughput:
         throughput()
+    if args.groups:
+        which = args.models.split(",")
+        groups(args.groups.split(","), args.per_group, args.samples, args.improve, args.reference_limit, which)
+    if args.heldout:
+        heldout()
     cards = {p.parent.name: json.loads(p.read_text()) for p in sorted(ZOO.glob("*/model_card.json"))}
     if cards:
-        print("\nZoo models:\n\n| model | steps | wall time (s) | steps/s | parameters |")
+        print("\nZoo models (self-labelled: steps are the decisions cloned):\n")
+        print("| model | steps | wall time (s) | steps/s | parameters |")
         print("| --- | ---: | ---: | ---: | ---: |")
         for name, card in cards.items():
             row = (name, card["steps"], f"{card['wall_time_s']:.0f}", card["steps_per_s"], card["parameters"])

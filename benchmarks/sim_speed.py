@@ -1,47 +1,51 @@
-"""Speed of the twin against hand-written plain-SimPy models of the same systems.
+"""Speed of the twin against hand-written models of the same systems, in one run.
 
-What is measured, in one process, on the same machine, one system after the other:
+The systems (``benchmarks/plain_line.py``), one after the other:
 
-* ``mm1``: an M/M/1 queue (arrival rate 0.8, service rate 1, unlimited buffer).
-* ``line5``: a 5-station serial line, one machine each, exponential process times, finite
-  buffers with blocking after service, and calendar-time breakdowns (exponential time to
-  failure and to repair) that interrupt the operation, which resumes when repaired.
+* ``mm1``: an M/M/1 queue (arrival rate 0.8, service rate 1, unlimited buffer);
+* ``line5``: a 5-station serial line, one machine each, exponential process times, buffers
+  of 2 with blocking after service;
+* ``line5f``: the same line with calendar-time breakdowns (exponential time to failure and
+  to repair) that interrupt the operation, which resumes when repaired.
 
-Each system runs three ways over the same horizon:
+Each system runs five ways over the same horizon, interleaved so that machine noise hits all
+alike (one warm-up run each, then ``--repeat`` timed runs; medians are shown):
 
-* **twin run**: ``Plant(scenario).run()``, the twin as ``twin run`` uses it, its columnar event
-  log always on (building the plant is included; validating the scenario is not);
-* **twin run+KPIs**: the same run plus ``compute_kpis`` over its log;
-* **plain SimPy**: an idiomatic hand-written model: one generator process per job,
-  ``simpy.Resource`` machines, a ``simpy.Resource`` of ``buffer + 1`` places per finite
-  buffer (a job holds a place from entering the buffer until it leaves the machine, so the
-  buffer holds ``buffer`` jobs besides the one on the machine, as in the twin), blocking after
-  service (the job requests its place downstream while still holding its machine), and a
-  breakdown process per machine that ``interrupt()``s the job being processed. It logs
-  nothing but a counter and a sum of lead times.
+* **twin+log**: ``Plant(scenario)`` with its full event log, then ``compute_kpis`` over it
+  (what ``twin run --events``, ``--log``, the timeline views and the env pay);
+* **twin KPIs**: ``Plant(scenario, events=False)``, which keeps only the KPI sums
+  (``KpiTally``), then ``tally_kpis`` (what ``twin run`` and sweeps pay);
+* **plain SimPy**: the idiomatic model, one generator process per job (``plain_line.py``);
+* **callback**: the twin's semantics hand-written as callbacks on SimPy timeouts
+  (``callback_line.py``), the technique the twin's hot path uses: the reference;
+* **heapq**: the same callback model on a hand-written ``heapq`` calendar (what SimPy's
+  calendar itself costs).
 
-Speeds are jobs completed per wall-clock second (``time.perf_counter``): each way is run once
-to warm up, then ``--repeat`` times, interleaved so that machine noise hits all alike; the
-median is shown. **ratio** = twin jobs/s / plain-SimPy jobs/s: >= 1.0 means the twin, log
-included, is at least as fast as the plain model (the target). Absolute jobs/s vary between
-machines and runs; the ratio is what to compare. The second table shows that the two models
-agree (throughput and mean lead time over the horizon, within sampling noise).
+Speeds are jobs completed per wall-clock second (``time.perf_counter``; building the plant is
+included, validating the scenario is not). Ratios are taken against the callback model in
+the same run: targets are twin KPIs >= 0.8x and twin+log >= 0.6x. Absolute jobs/s vary
+between machines and runs; the ratios are what to compare. The agreement table shows that
+the models simulate the same systems (throughput, mean lead time, theory for M/M/1).
+
+``--process`` times whole processes, each in a fresh interpreter: ``twin run`` of an M/M/1
+scenario of 200,000 customers (imports, validation, run, KPIs, output) against a script
+running the plain-SimPy model of it (imports SimPy only).
 
 The feature check runs the example motor plant (``scenarios/examples/motor_plant.yaml``:
 assembly of machined components, AGVs, batch ovens, rework, maintenance, energy) and reports
 its speed in jobs (components included) and log records per wall-clock second; there is no
-plain-SimPy model of it to compare with.
+hand-written model of it to compare with.
 
 The memory check runs a 50-station line (buffers, breakdowns, arrival rate below the
 bottleneck's capacity) through about 100,000 jobs in a fresh subprocess, so that its peak
-resident set size (``VmHWM``, or ``ru_maxrss``) is its own, and reports that peak after the run and after
-the KPIs, and the event log's ``nbytes``; the target is a peak under 1 GiB.
+resident set size (``VmHWM``, or ``ru_maxrss``) is its own: with the KPI tally (target: peak
+under 300 MiB) and, unless ``--no-log-memory``, with the full event log.
 
 Usage::
 
     python benchmarks/sim_speed.py            # full: ~100k jobs per system, memory check
     python benchmarks/sim_speed.py --quick    # smaller runs, 10,000-job memory check
-    python benchmarks/sim_speed.py --profile  # also cProfile the twin on both systems
+    python benchmarks/sim_speed.py --profile  # also cProfile the twin on each system
 """
 
 from __future__ import annotations
@@ -52,74 +56,33 @@ import gc
 import io
 import json
 import math
+import os
 import pstats
-import random
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from twin.measure.kpi import compute_kpis
-from twin.scenario import Scenario, load_scenario, parse_scenario
+from callback_line import run_callback
+from plain_line import LINE5, LINE5_FAILURES, MM1, LineSpec, long_line, run_plain
+
+from twin.measure.kpi import compute_kpis, tally_kpis
+from twin.scenario import Scenario, load_scenario, parse_scenario, scenario_to_yaml
 from twin.sim.plant import Plant
 
 MOTOR_PLANT = Path(__file__).resolve().parent.parent / "scenarios" / "examples" / "motor_plant.yaml"
 
-GIB = 1 << 30
-
-
-# The systems, as plain data shared by both models.
-
-
-@dataclass(frozen=True)
-class StationSpec:
-    """One single-machine station; times in minutes."""
-
-    mean: float
-    """Mean of the exponential process time."""
-    buffer: int | None = None
-    """Jobs that may wait besides the one on the machine; None: unlimited."""
-    ttf: float | None = None
-    """Mean calendar time to failure (exponential); None: never fails."""
-    ttr: float = 0.0
-    """Mean time to repair (exponential)."""
-
-
-@dataclass(frozen=True)
-class LineSpec:
-    """A serial line fed by a Poisson stream of jobs."""
-
-    name: str
-    arrival_mean: float
-    stations: tuple[StationSpec, ...]
-
-
-MM1 = LineSpec("mm1", 1.25, (StationSpec(1.0),))
-LINE5 = LineSpec(
-    "line5",
-    1.0,
-    (
-        StationSpec(0.50, None, 300.0, 10.0),
-        StationSpec(0.55, 5, 400.0, 15.0),
-        StationSpec(0.60, 4, 250.0, 8.0),
-        StationSpec(0.55, 6, 500.0, 20.0),
-        StationSpec(0.50, 4, 350.0, 12.0),
-    ),
-)
-
-
-def long_line(stations: int) -> LineSpec:
-    """The memory-check line: ``stations`` stations at 60% load, buffers of 10, breakdowns."""
-    specs = tuple(StationSpec(0.6, None if i == 0 else 10, 500.0, 10.0) for i in range(stations))
-    return LineSpec(f"line{stations}", 1.0, specs)
+MIB = 1 << 20
 
 
 def twin_scenario(line: LineSpec, horizon: float, seed: int = 1) -> Scenario:
@@ -149,229 +112,131 @@ def twin_scenario(line: LineSpec, horizon: float, seed: int = 1) -> Scenario:
     )
 
 
-# The plain-SimPy model.
-
-
-class PlainStation:
-    """One machine, the places of its buffer, and what a breakdown needs to know."""
-
-    def __init__(self, env: simpy.Environment, spec: StationSpec, rng: random.Random) -> None:
-        self.rate = 1.0 / spec.mean
-        self.machine = simpy.PriorityResource(env, capacity=1)
-        self.places = None if spec.buffer is None else simpy.Resource(env, capacity=spec.buffer + 1)
-        self.operation: simpy.Process | None = None
-        """The job process while it is processing (what a breakdown interrupts)."""
-        self.broken = False
-        self.down_place: simpy.resources.resource.Request | None = None
-        """The place a broken machine with no job holds, as the twin counts it."""
-        if spec.ttf is not None:
-            env.process(breakdowns(env, self, rng, 1.0 / spec.ttf, 1.0 / spec.ttr))
-
-    def leave(self, place: simpy.resources.resource.Request | None) -> None:
-        """A job leaves the machine: its place frees, unless the machine is broken, whose
-        place it then becomes (the twin's room is ``buffer`` + machines that are up and free)."""
-        if place is None or self.places is None:
-            return
-        if self.broken and self.down_place is None:
-            self.down_place = place
-        else:
-            self.places.release(place)
-
-
-def breakdowns(
-    env: simpy.Environment, station: PlainStation, rng: random.Random, fail_rate: float, repair_rate: float
-) -> simpy.events.ProcessGenerator:
-    """Calendar-time failures: interrupt the operation in hand, or take the idle (or, once its
-    job leaves, the blocked) machine out of use until repaired."""
-    while True:
-        yield env.timeout(rng.expovariate(fail_rate))
-        repair = env.timeout(rng.expovariate(repair_rate))
-        if station.operation is not None:
-            station.operation.interrupt(repair)
-            yield repair
-            continue
-        station.broken = True
-        with station.machine.request(priority=-1) as down:
-            if down.triggered and station.places is not None:
-                station.down_place = station.places.request()
-            yield repair
-        station.broken = False
-        if station.down_place is not None:
-            assert station.places is not None
-            station.places.release(station.down_place)
-            station.down_place = None
-
-
-@dataclass
-class Tally:
-    """What the plain model records: completed jobs and their total lead time."""
-
-    completed: int = 0
-    lead_time: float = 0.0
-
-
-def plain_job(
-    env: simpy.Environment, line: list[PlainStation], rng: random.Random, tally: Tally
-) -> simpy.events.ProcessGenerator:
-    """One job through the line: queue, process (resuming after breakdowns), block, move on."""
-    arrived = env.now
-    first = line[0]
-    place = first.places.request() if first.places is not None else None
-    if place is not None:
-        yield place
-    last = len(line) - 1
-    for i, station in enumerate(line):
-        work = rng.expovariate(station.rate)
-        with station.machine.request() as machine:
-            yield machine
-            station.operation = env.active_process
-            while True:
-                start = env.now
-                try:
-                    yield env.timeout(work)
-                    break
-                except simpy.Interrupt as failure:
-                    work -= env.now - start
-                    repair = cast(simpy.Event, failure.cause)  # what breakdowns() passes
-                    yield repair
-            station.operation = None
-            next_place = None
-            places = line[i + 1].places if i < last else None
-            if places is not None:
-                next_place = places.request()
-                yield next_place  # blocked after service until there is room
-            station.leave(place)
-        place = next_place
-    tally.completed += 1
-    tally.lead_time += env.now - arrived
-
-
-def plain_source(
-    env: simpy.Environment, line: list[PlainStation], rng: random.Random, arrival_rate: float, tally: Tally
-) -> simpy.events.ProcessGenerator:
-    """Poisson arrivals, one new job process each."""
-    while True:
-        yield env.timeout(rng.expovariate(arrival_rate))
-        env.process(plain_job(env, line, rng, tally))
-
-
-def plain_mm1_customer(
-    env: simpy.Environment, server: simpy.Resource, rng: random.Random, rate: float, tally: Tally
-) -> simpy.events.ProcessGenerator:
-    """One M/M/1 customer: the textbook SimPy process."""
-    arrived = env.now
-    with server.request() as request:
-        yield request
-        yield env.timeout(rng.expovariate(rate))
-    tally.completed += 1
-    tally.lead_time += env.now - arrived
-
-
-def plain_mm1_source(
-    env: simpy.Environment, server: simpy.Resource, rng: random.Random, arrival_rate: float, rate: float, tally: Tally
-) -> simpy.events.ProcessGenerator:
-    """Poisson arrivals of M/M/1 customers."""
-    while True:
-        yield env.timeout(rng.expovariate(arrival_rate))
-        env.process(plain_mm1_customer(env, server, rng, rate, tally))
-
-
-def run_plain(line: LineSpec, horizon: float, seed: int = 1) -> Tally:
-    """Run the plain-SimPy model of ``line`` to ``horizon``."""
-    env = simpy.Environment()
-    rng = random.Random(seed)
-    tally = Tally()
-    if len(line.stations) == 1 and line.stations[0].buffer is None and line.stations[0].ttf is None:
-        server = simpy.Resource(env, capacity=1)
-        env.process(plain_mm1_source(env, server, rng, 1.0 / line.arrival_mean, 1.0 / line.stations[0].mean, tally))
-    else:
-        stations = [PlainStation(env, spec, rng) for spec in line.stations]
-        env.process(plain_source(env, stations, rng, 1.0 / line.arrival_mean, tally))
-    env.run(until=horizon)
-    return tally
-
-
 # Measuring.
+
+Way = Callable[[LineSpec, Scenario, float, int], tuple[int, float]]
+"""Runs one model of a system: completed jobs and their total lead time."""
+
+
+def twin_with_log(line: LineSpec, scenario: Scenario, horizon: float, seed: int) -> tuple[int, float]:
+    """The twin with its event log, then the KPIs over the log."""
+    plant = Plant(scenario)
+    end = plant.run()
+    kpis = compute_kpis(plant.log, scenario, 0.0, end)
+    return int(kpis["completed"]), kpis["lead_time_mean"] * kpis["completed"]
+
+
+def twin_kpis_only(line: LineSpec, scenario: Scenario, horizon: float, seed: int) -> tuple[int, float]:
+    """The twin keeping only the KPI sums, then the KPIs."""
+    plant = Plant(scenario, events=False)
+    end = plant.run()
+    assert plant.tally is not None
+    kpis = tally_kpis(plant.tally, scenario, end)
+    return int(kpis["completed"]), kpis["lead_time_mean"] * kpis["completed"]
+
+
+def plain_simpy(line: LineSpec, scenario: Scenario, horizon: float, seed: int) -> tuple[int, float]:
+    """The idiomatic plain-SimPy model."""
+    tally = run_plain(line, horizon, seed)
+    return tally.completed, tally.lead_time
+
+
+def callback_simpy(line: LineSpec, scenario: Scenario, horizon: float, seed: int) -> tuple[int, float]:
+    """The callback model on SimPy's calendar."""
+    return run_callback("simpy", line, horizon, seed)
+
+
+def callback_heapq(line: LineSpec, scenario: Scenario, horizon: float, seed: int) -> tuple[int, float]:
+    """The callback model on a heapq calendar."""
+    return run_callback("heapq", line, horizon, seed)
+
+
+WAYS: dict[str, Way] = {
+    "twin+log": twin_with_log,
+    "twin KPIs": twin_kpis_only,
+    "plain SimPy": plain_simpy,
+    "callback": callback_simpy,
+    "heapq": callback_heapq,
+}
 
 
 @dataclass
 class Timing:
-    """Median speeds (jobs/s) of one system, and what each model computed."""
+    """Median speeds (jobs/s) of each way on one system, and what each computed."""
 
     system: str
     jobs: int
-    twin_run: float
-    twin_kpis: float
-    plain: float
-    twin_throughput: float
-    twin_lead_time: float
-    plain_throughput: float
-    plain_lead_time: float
-    twin_lead_error: float
-    plain_lead_error: float
+    speed: dict[str, float]
+    throughput: dict[str, float]
+    lead_time: dict[str, float]
+    lead_error: dict[str, float]
     """Standard errors of the mean lead times over the seeds."""
 
 
-def time_twin(scenario: Scenario) -> tuple[float, float, Plant, dict[str, float]]:
-    """Seconds to build and run a plant, seconds for its KPIs, the plant and its KPIs."""
-    gc.collect()
-    start = time.perf_counter()
-    plant = Plant(scenario)
-    end = plant.run()
-    ran = time.perf_counter()
-    kpis = compute_kpis(plant.log, scenario, 0.0, end)
-    done = time.perf_counter()
-    return ran - start, done - ran, plant, kpis
-
-
-def time_plain(line: LineSpec, horizon: float, seed: int) -> tuple[float, Tally]:
-    """Seconds to build and run the plain model, and its tally."""
-    gc.collect()
-    start = time.perf_counter()
-    tally = run_plain(line, horizon, seed)
-    return time.perf_counter() - start, tally
-
-
 def measure(line: LineSpec, horizon: float, repeat: int) -> Timing:
-    """Warm up once, then time both models ``repeat`` times, interleaved, seeds 1..repeat.
+    """Warm up once, then time every way ``repeat`` times, interleaved, seeds 1..repeat.
 
     Speeds are medians; throughput and lead time are means over the seeds (so that the
     agreement table compares ``repeat`` replications of each model, not one)."""
     scenarios = [twin_scenario(line, horizon, seed) for seed in range(repeat + 1)]
-    time_twin(scenarios[0])
-    time_plain(line, horizon, 0)
-    runs, kpi_runs, plains = [], [], []
-    twin_tp, twin_lt, plain_tp, plain_lt = [], [], [], []
+    for way in WAYS.values():
+        way(line, scenarios[0], horizon, 0)
+    speeds: dict[str, list[float]] = {name: [] for name in WAYS}
+    throughputs: dict[str, list[float]] = {name: [] for name in WAYS}
+    leads: dict[str, list[float]] = {name: [] for name in WAYS}
     jobs = 0
     for seed in range(1, repeat + 1):
-        run_s, kpi_s, plant, kpis = time_twin(scenarios[seed])
-        plain_s, tally = time_plain(line, horizon, seed)
-        runs.append(plant.left / run_s)
-        kpi_runs.append(plant.left / (run_s + kpi_s))
-        plains.append(tally.completed / plain_s)
-        jobs += plant.left
-        twin_tp.append(kpis["throughput"])
-        twin_lt.append(kpis["lead_time_mean"])
-        plain_tp.append(tally.completed / horizon)
-        plain_lt.append(tally.lead_time / tally.completed)
+        for name, way in WAYS.items():
+            gc.collect()
+            start = time.perf_counter()
+            completed, lead = way(line, scenarios[seed], horizon, seed)
+            seconds = time.perf_counter() - start
+            speeds[name].append(completed / seconds)
+            throughputs[name].append(completed / horizon)
+            leads[name].append(lead / completed)
+            jobs += completed if name == "twin KPIs" else 0
     return Timing(
         line.name,
         jobs // repeat,
-        statistics.median(runs),
-        statistics.median(kpi_runs),
-        statistics.median(plains),
-        statistics.fmean(twin_tp),
-        statistics.fmean(twin_lt),
-        statistics.fmean(plain_tp),
-        statistics.fmean(plain_lt),
-        standard_error(twin_lt),
-        standard_error(plain_lt),
+        {name: statistics.median(v) for name, v in speeds.items()},
+        {name: statistics.fmean(v) for name, v in throughputs.items()},
+        {name: statistics.fmean(v) for name, v in leads.items()},
+        {name: standard_error(v) for name, v in leads.items()},
     )
 
 
 def standard_error(values: list[float]) -> float:
     """Standard error of the mean of independent replications (nan for fewer than 2)."""
     return statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else math.nan
+
+
+def process_check(customers: int, repeat: int) -> dict[str, float]:
+    """Median whole-process seconds of ``twin run --json`` on an M/M/1 of ``customers``, of
+    the plain-SimPy script of it and of ``python -c "import twin"``, each run once to warm
+    up, then ``repeat`` times, alternated."""
+    horizon = customers * MM1.arrival_mean
+    scenario = twin_scenario(MM1, horizon).model_copy(update={"replications": 1, "warmup": 0.0})
+    here = Path(__file__).resolve().parent
+    plain = (
+        f"import sys; sys.path.insert(0, {str(here)!r}); "
+        f"from plain_line import MM1, run_plain; run_plain(MM1, {horizon})"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "mm1.yaml"
+        path.write_text(scenario_to_yaml(scenario))
+        commands = {
+            "twin": [str(Path(sys.executable).with_name("twin")), "run", str(path), "--json"],
+            "plain": [sys.executable, "-c", plain],
+            "import": [sys.executable, "-c", "import twin"],
+        }
+        seconds: dict[str, list[float]] = {name: [] for name in commands}
+        for attempt in range(repeat + 1):
+            for name, command in commands.items():
+                start = time.perf_counter()
+                subprocess.run(command, check=True, capture_output=True)
+                if attempt:
+                    seconds[name].append(time.perf_counter() - start)
+    return {"customers": customers, **{name: statistics.median(v) for name, v in seconds.items()}}
 
 
 def peak_rss() -> int:
@@ -388,38 +253,43 @@ def peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
 
-def memory_child(stations: int, jobs: int) -> dict[str, float]:
-    """Run the long line through about ``jobs`` jobs; peak RSS and log size (in this process)."""
+def memory_child(stations: int, jobs: int, events: bool) -> dict[str, float]:
+    """Run the long line through about ``jobs`` jobs, with the event log or the KPI tally;
+    peak RSS and record counts (in this process)."""
     line = long_line(stations)
     scenario = twin_scenario(line, jobs * line.arrival_mean)
     before = peak_rss()
     start = time.perf_counter()
-    plant = Plant(scenario)
+    plant = Plant(scenario, events=events)
     end = plant.run()
     ran = time.perf_counter()
     after_run = peak_rss()
-    kpis = compute_kpis(plant.log, scenario, 0.0, end)
+    if plant.tally is None:
+        kpis = compute_kpis(plant.log, scenario, 0.0, end)
+        records, nbytes = len(plant.log.job_time) + len(plant.log.state_time), plant.log.nbytes
+    else:
+        kpis = tally_kpis(plant.tally, scenario, end)
+        records, nbytes = 0, 0
     done = time.perf_counter()
-    after_kpis = peak_rss()
     return {
+        "events": events,
         "stations": stations,
         "arrived": plant.arrived,
         "completed": plant.left,
         "throughput": kpis["throughput"],
-        "log_nbytes": plant.log.nbytes,
-        "job_records": len(plant.log.job_time),
-        "state_records": len(plant.log.state_time),
+        "log_nbytes": nbytes,
+        "records": records,
         "rss_before": before,
         "peak_run": after_run,
-        "peak_kpis": after_kpis,
+        "peak_kpis": peak_rss(),
         "run_s": ran - start,
         "kpi_s": done - ran,
     }
 
 
-def memory_check(stations: int, jobs: int) -> dict[str, float]:
+def memory_check(stations: int, jobs: int, events: bool) -> dict[str, float]:
     """:func:`memory_child` in a fresh interpreter, so that its peak is its own."""
-    command = [sys.executable, __file__, "--memory-child", str(stations), str(jobs)]
+    command = [sys.executable, __file__, "--memory-child", str(stations), str(jobs), str(int(events))]
     out = subprocess.run(command, check=True, capture_output=True, text=True)
     result: dict[str, float] = json.loads(out.stdout)
     return result
@@ -429,13 +299,18 @@ def motor_plant_speed(weeks: float, repeat: int) -> dict[str, float]:
     """Median jobs and log records per second of the motor plant over ``weeks`` of simulated
     time (after one warm-up run), and what one run did."""
     scenario = load_scenario(MOTOR_PLANT, [f"horizon={weeks * 10080}", "warmup=0"])
-    time_twin(scenario)
     jobs, records = [], []
-    for seed in range(1, repeat + 1):
-        run_s, _, plant, kpis = time_twin(scenario.model_copy(update={"seed": seed}))
+    for seed in range(repeat + 1):
+        gc.collect()
+        start = time.perf_counter()
+        plant = Plant(scenario.model_copy(update={"seed": seed}))
+        end = plant.run()
+        run_s = time.perf_counter() - start
+        kpis = compute_kpis(plant.log, scenario, 0.0, end)
         log = plant.log
-        jobs.append(plant.left / run_s)
-        records.append((len(log.job_time) + len(log.state_time) + len(log.vehicle_time)) / run_s)
+        if seed:
+            jobs.append(plant.left / run_s)
+            records.append((len(log.job_time) + len(log.state_time) + len(log.vehicle_time)) / run_s)
     return {
         "jobs": plant.left,
         "completed": kpis["completed"],
@@ -446,13 +321,11 @@ def motor_plant_speed(weeks: float, repeat: int) -> dict[str, float]:
 
 
 def profile_twin(line: LineSpec, horizon: float, top: int) -> str:
-    """cProfile of one twin run (plant build, run and KPIs), sorted by own time."""
+    """cProfile of one twin run with the KPI tally (plant build, run and KPIs), by own time."""
     scenario = twin_scenario(line, horizon)
     profiler = cProfile.Profile()
     profiler.enable()
-    plant = Plant(scenario)
-    end = plant.run()
-    compute_kpis(plant.log, scenario, 0.0, end)
+    twin_kpis_only(line, scenario, horizon, 1)
     profiler.disable()
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(top)
@@ -470,21 +343,29 @@ def mib(n: float) -> str:
 def print_tables(timings: list[Timing], repeat: int) -> None:
     """The speed table and the agreement table."""
     print(f"Speed: jobs completed per wall-clock second, median of {repeat} (after one warm-up run)")
+    header = f"{'system':<8}{'jobs':>9}" + "".join(f"{name:>13}" for name in WAYS)
+    print(header)
+    print("-" * len(header))
+    for t in timings:
+        print(f"{t.system:<8}{t.jobs:>9,}" + "".join(f"{t.speed[name]:>13,.0f}" for name in WAYS))
+    print()
+    print("Ratios in the same run (target: twin KPIs >= 0.80x callback, twin+log >= 0.60x callback)")
     header = (
-        f"{'system':<8}{'jobs':>9}{'twin run':>12}{'twin+KPIs':>12}{'plain SimPy':>13}"
-        f"{'ratio run':>11}{'ratio+KPIs':>12}"
+        f"{'system':<8}{'KPIs/callback':>15}{'log/callback':>14}{'KPIs/plain':>12}"
+        f"{'KPIs/heapq':>12}{'callback/heapq':>16}"
     )
     print(header)
     print("-" * len(header))
     for t in timings:
+        v = t.speed
         print(
-            f"{t.system:<8}{t.jobs:>9,}{t.twin_run:>12,.0f}{t.twin_kpis:>12,.0f}{t.plain:>13,.0f}"
-            f"{t.twin_run / t.plain:>11.2f}{t.twin_kpis / t.plain:>12.2f}"
+            f"{t.system:<8}{v['twin KPIs'] / v['callback']:>15.2f}{v['twin+log'] / v['callback']:>14.2f}"
+            f"{v['twin KPIs'] / v['plain SimPy']:>12.2f}{v['twin KPIs'] / v['heapq']:>12.2f}"
+            f"{v['callback'] / v['heapq']:>16.2f}"
         )
-    print("ratio = twin jobs/s / plain-SimPy jobs/s; target >= 1.00 (event log on)")
     print()
-    print(f"Agreement: means over the {repeat} seeds; the models simulate the same system (differences are noise)")
-    header = f"{'system':<8}{'throughput twin':>17}{'plain':>9}{'lead time twin':>17}{'plain':>15}{'theory':>8}"
+    print(f"Agreement: mean lead time ± its standard error over the {repeat} seeds (models differ by noise only)")
+    header = f"{'system':<8}" + "".join(f"{name:>15}" for name in WAYS) + f"{'theory':>8}"
     print(header)
     print("-" * len(header))
     for t in timings:
@@ -492,31 +373,37 @@ def print_tables(timings: list[Timing], repeat: int) -> None:
         if t.system == MM1.name:
             service = MM1.stations[0].mean
             theory = f"{service / (1 - service / MM1.arrival_mean):.2f}"
-        print(
-            f"{t.system:<8}{t.twin_throughput:>17.4f}{t.plain_throughput:>9.4f}"
-            f"{t.twin_lead_time:>11.2f} ±{t.twin_lead_error:4.2f}"
-            f"{t.plain_lead_time:>9.2f} ±{t.plain_lead_error:4.2f}{theory:>8}"
-        )
+        cells = "".join(f"{f'{t.lead_time[n]:.2f} ±{t.lead_error[n]:.2f}':>15}" for n in WAYS)
+        print(f"{t.system:<8}{cells}{theory:>8}")
+
+
+def print_process(p: dict[str, float], repeat: int) -> None:
+    """The whole-process check's report."""
+    print()
+    print(f"Whole process, M/M/1 of {p['customers']:,.0f} customers, median of {repeat} fresh interpreters:")
+    print(
+        f"  twin run --json {p['twin']:.2f} s, plain-SimPy script {p['plain']:.2f} s "
+        f"(ratio {p['plain'] / p['twin']:.2f}, target >= 1.00); python -c 'import twin' {p['import']:.2f} s"
+    )
 
 
 def print_memory(m: dict[str, float]) -> None:
     """The memory check's report."""
+    what = "event log" if m["events"] else "KPI tally"
     print()
     print(
-        f"Memory: {m['stations']:.0f}-station line, {m['arrived']:,.0f} jobs arrived, "
+        f"Memory, {what}: {m['stations']:.0f}-station line, {m['arrived']:,.0f} jobs arrived, "
         f"{m['completed']:,.0f} completed (throughput {m['throughput']:.3f}/min), in a subprocess"
     )
-    print(
-        f"  event log: {m['job_records']:,.0f} job + {m['state_records']:,.0f} state records, "
-        f"nbytes {mib(m['log_nbytes'])}"
-    )
+    if m["events"]:
+        print(f"  event log: {m['records']:,.0f} records, nbytes {mib(m['log_nbytes'])}")
     print(
         f"  peak RSS: {mib(m['rss_before'])} after imports, {mib(m['peak_run'])} after the run "
         f"({m['run_s']:.1f} s), {mib(m['peak_kpis'])} after the KPIs ({m['kpi_s']:.1f} s)"
     )
-    for what, key in (("run", "peak_run"), ("run + KPIs", "peak_kpis")):
-        verdict = "under" if m[key] < GIB else "OVER"
-        print(f"  {what}: peak {verdict} 1 GiB")
+    if not m["events"]:
+        verdict = "under" if m["peak_kpis"] < 300 * MIB else "OVER"
+        print(f"  peak {verdict} 300 MiB (target)")
 
 
 def print_motor_plant(m: dict[str, float], weeks: float, repeat: int) -> None:
@@ -536,30 +423,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="~20,000 jobs per system, 10,000-job memory check")
     parser.add_argument("--repeat", type=int, default=None, help="timed runs per model (default 5, quick 3)")
     parser.add_argument("--no-memory", action="store_true", help="skip the 50-station memory check")
+    parser.add_argument("--no-log-memory", action="store_true", help="memory check with the KPI tally only")
     parser.add_argument("--no-motor", action="store_true", help="skip the motor plant (every feature on)")
+    parser.add_argument("--no-process", action="store_true", help="skip the whole-process M/M/1 check")
+    parser.add_argument("--systems", default="mm1,line5,line5f", help="systems to time (comma-separated)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the twin on each system")
-    parser.add_argument("--memory-child", nargs=2, type=int, metavar=("STATIONS", "JOBS"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--memory-child", nargs=3, type=int, metavar=("STATIONS", "JOBS", "EVENTS"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.memory_child:
-        print(json.dumps(memory_child(*args.memory_child)))
+        stations, jobs, events = args.memory_child
+        print(json.dumps(memory_child(stations, jobs, bool(events))))
         return 0
 
     jobs = 20_000 if args.quick else 100_000
     repeat = args.repeat or (3 if args.quick else 5)
-    systems: list[tuple[LineSpec, float]] = [(MM1, jobs * MM1.arrival_mean), (LINE5, jobs * LINE5.arrival_mean)]
-    print(f"Python {sys.version.split()[0]}, SimPy {simpy.__version__}")
+    chosen = set(args.systems.split(","))
+    systems = [(line, jobs * line.arrival_mean) for line in (MM1, LINE5, LINE5_FAILURES) if line.name in chosen]
+    print(f"Python {sys.version.split()[0]}, SimPy {simpy.__version__}, pid {os.getpid()}")
     print()
-    timings = [measure(line, horizon, repeat) for line, horizon in systems]
-    print_tables(timings, repeat)
+    if systems:
+        print_tables([measure(line, horizon, repeat) for line, horizon in systems], repeat)
+    if not args.no_process:
+        print_process(process_check(40_000 if args.quick else 200_000, repeat), repeat)
     if not args.no_motor:
         weeks = 1.0 if args.quick else 4.0
         print_motor_plant(motor_plant_speed(weeks, repeat), weeks, repeat)
     if not args.no_memory:
-        print_memory(memory_check(50, 10_000 if args.quick else 100_000))
+        memory_jobs = 10_000 if args.quick else 100_000
+        print_memory(memory_check(50, memory_jobs, events=False))
+        if not args.no_log_memory:
+            print_memory(memory_check(50, memory_jobs, events=True))
     if args.profile:
         for line, horizon in systems:
             print()
-            print(f"cProfile of the twin on {line.name} (build, run, KPIs), by own time:")
+            print(f"cProfile of the twin (KPI tally) on {line.name} (build, run, KPIs), by own time:")
             print(profile_twin(line, horizon, 25))
     return 0
 

@@ -39,12 +39,22 @@ EXPECTED = {
     "mopnr": 1,  # 3 ties with job 3
     "cr": 1,  # (20 - 10) / 12 is the smallest ratio
     "atc": 1,  # short and closest to its due date
+    "atcd": 1,  # slack 20 - 10 - 12 < 0: late already
 }
 
 
 @pytest.mark.parametrize(("name", "index"), sorted(EXPECTED.items()))
 def test_each_rule_picks_as_documented(name: str, index: int) -> None:
     assert make_rule(name, RuleContext("s", mean_process_time=3.5))(QUEUE, 10.0) == index
+
+
+def test_atcd_counts_the_work_downstream_in_the_slack() -> None:
+    """A's slack is 8 either way; B's is 12 for ATC but -5 with its 20 units of work ahead."""
+    last_op = Waiting(entered=0, due=20, process_time=2, remaining_work=2, remaining_ops=1)
+    long_route = Waiting(entered=0, due=25, process_time=3, remaining_work=20, remaining_ops=5)
+    context = RuleContext("s", mean_process_time=3.5)  # scale k * p_mean = 7
+    assert make_rule("atc", context)([last_op, long_route], 10.0) == 0  # exp(-8/7)/2 > exp(-12/7)/3
+    assert make_rule("atcd", context)([last_op, long_route], 10.0) == 1  # exp(-8/7)/2 < 1/3
 
 
 def test_every_rule_has_a_name_and_an_expectation() -> None:

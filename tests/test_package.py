@@ -15,11 +15,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_import_twin_stays_light() -> None:
-    """`import twin` loads neither torch, streamlit nor Stable-Baselines3 (they belong to extras);
-    Gymnasium is a light core dependency that registers the env ids."""
-    heavy = "('torch', 'streamlit', 'stable_baselines3', 'sb3_contrib', 'ortools')"
+    """`import twin` loads neither torch, streamlit nor Stable-Baselines3 (they belong to extras),
+    nor pandas and scipy (loaded by the functions that need them); Gymnasium is a light core
+    dependency that registers the env ids."""
+    heavy = "('torch', 'streamlit', 'stable_baselines3', 'sb3_contrib', 'ortools', 'pandas', 'scipy')"
     code = f"import sys, twin; print(sorted(m for m in {heavy} if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_worker_runs_a_replication_without_the_table_stack() -> None:
+    """What a worker process of `twin run --workers`/sweeps imports to run a replication (the
+    pickled `run_replication`) leaves pandas and scipy alone."""
+    code = (
+        "import sys; from twin.measure.replication import run_replication; from twin.scenario import load_scenario; "
+        "run_replication(load_scenario('scenarios/validation/mm1.yaml', ['horizon=2000', 'warmup=100']), 0); "
+        "print(sorted(m for m in ('pandas', 'scipy') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert done.stdout.strip() == "[]"
 
 

@@ -22,6 +22,7 @@ name       picks the job with
 ``mopnr``  the most operations remaining (this one included)
 ``cr``     the smallest critical ratio ``(due - now) / remaining work``
 ``atc``    the largest apparent tardiness cost ``exp(-max(0, due - p - now) / (k * p_mean)) / p``
+``atcd``   ATC with the downstream work in the slack: ``due - now - remaining work`` for ``due - p - now``
 ``random`` a uniformly random job, from the station's own stream ``dispatch:<station>``
 =========  =====================================================================================
 """
@@ -154,13 +155,16 @@ def cr(queue: Sequence[QueuedJob], now: float) -> int:
     return _first_min(queue, lambda job: _critical_ratio(job, now))
 
 
-def atc(k: float = 2.0) -> RuleFactory:
+def atc(k: float = 2.0, downstream: bool = False) -> RuleFactory:
     """Apparent tardiness cost (Vepsalainen & Morton 1987) with look-ahead ``k``.
 
     Priority ``exp(-max(0, due - p - now) / (k * p_mean)) / p`` (highest first), ``p`` the
     job's mean process time here and ``p_mean`` the station's mean process time: short jobs
     first, weighted up as their slack runs out. Jobs without a due date have priority 0;
-    zero-length operations go first.
+    zero-length operations go first. With ``downstream`` the slack is the job's own in a
+    multi-stage shop, ``due - now - remaining work`` (this and every later operation): a job
+    with a long route ahead counts as late before its last operation could make it so (the
+    job-shop form of ATC, as in Vepsalainen & Morton's multi-operation variant).
 
     Raises:
         ValueError: ``k`` is not positive.
@@ -177,7 +181,8 @@ def atc(k: float = 2.0) -> RuleFactory:
                 return math.inf
             if math.isinf(job.due):
                 return 0.0
-            return math.exp(-max(0.0, job.due - p - now) / scale) / p
+            ahead = job.remaining_work if downstream else p
+            return math.exp(-max(0.0, job.due - ahead - now) / scale) / p
 
         def rule(queue: Sequence[QueuedJob], now: float) -> int:
             return _first_min(queue, lambda job: -priority(job, now))
@@ -209,7 +214,7 @@ RULES: dict[str, Rule] = {
 }
 """Rules that need nothing but the queue, by the name scenario files use."""
 
-FACTORIES: dict[str, RuleFactory] = {"atc": atc(), "random": random_rule}
+FACTORIES: dict[str, RuleFactory] = {"atc": atc(), "atcd": atc(downstream=True), "random": random_rule}
 """Rules built per station from a :class:`RuleContext`, by the name scenario files use."""
 
 

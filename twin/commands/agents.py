@@ -82,7 +82,10 @@ def evaluate(
     agent: Annotated[
         list[str] | None,
         typer.Option(
-            metavar="AGENT", help="rule:NAME, model:PATH (greedy), model:PATH@K (best of K samples) or cpsat."
+            metavar="AGENT",
+            help="rule:NAME, model:PATH (greedy), model:PATH@K (best of K samples), cpsat; "
+            "+active or +non_delay after a model: decide on the array job shop; "
+            "+improve:S after a rule or model: S seconds of CP-SAT from its schedule.",
         ),
     ] = None,
     random: Annotated[str | None, typer.Option(help="Random instances JxM:COUNT[:SEED], e.g. 10x10:100:1000.")] = None,

@@ -213,16 +213,49 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
     - ``rules``: rule names for ``mode="rule"``.
     - ``horizon``: replaces the scenario's horizon (e.g. shorter episodes of an open plant).
     - ``state``: a plant state, or a list of states to sample from, to start episodes from.
+    - ``decisions``: ``"non_delay"`` (default: the plant model, as above) or ``"active"``
+      (see Active-Schedule Decisions).
+
+    ## Active-Schedule Decisions
+
+    ``decisions="non_delay"`` (default) asks which *waiting* job a *free* machine starts now,
+    so a machine is never kept free for a job about to arrive: the schedules are non-delay,
+    and on many instances none of them is optimal. ``decisions="active"`` (job-shop instances
+    only: fixed durations, every job at 0) asks the Giffler-Thompson question instead: take
+    the operation that would complete first among the jobs' next operations, at ``c*`` on
+    machine ``m*``; the candidates are the next operations on ``m*`` that could start before
+    ``c*``, including a job still busy on another machine (``m*`` then waits for it). The
+    chosen one is scheduled at its earliest start; a single candidate is scheduled without
+    asking. Every schedule is active, and some sequence of choices reaches an optimum.
+    ``DispatchEnv(..., decisions="active")`` returns a
+    :class:`twin.envs.active.ActiveDispatchEnv`, which runs on the array model
+    :class:`twin.envs.shop.ShopBatch` (no SimPy plant: ``env.schedule()`` instead of
+    ``env.plant``; no ``kpis`` in the last info). Spaces, masks and the makespan reward are
+    as above, with the candidate slots holding the candidates in job order; the features
+    are read at the decision's instant ``t`` (the earliest start among the candidates):
+    "time waited" is negative for a job that reaches ``m*`` after ``t`` (its arrival minus
+    ``t``, over ``work_mean``), a station's queue counts the jobs whose next operation is
+    there and that are ready at ``t``, and "busy" is 1 while a machine's last operation
+    ends after ``t``.
 
     ## Version History
 
     - v0: initial version; ``reward="tardiness_accrued"`` added later (the other rewards
       and the observation are unchanged); scenarios with batching, assembly, rework,
       maintenance, transport and energy accepted later (spaces unchanged; batch stations
-      decide by their rule); ``state`` (warm starts) added later, spaces unchanged.
+      decide by their rule); ``state`` (warm starts) added later, spaces unchanged;
+      ``decisions="active"`` added later (the default unchanged).
     """
 
     metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012 (gymnasium's convention)
+
+    def __new__(cls, *args: Any, decisions: str = "non_delay", **kwargs: Any) -> DispatchEnv:
+        """``decisions="active"`` makes an :class:`~twin.envs.active.ActiveDispatchEnv`."""
+        if decisions == "active" and cls is DispatchEnv:
+            from twin.envs.active import ActiveDispatchEnv
+
+            return super().__new__(ActiveDispatchEnv)
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -233,7 +266,10 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         rules: Sequence[str] = DEFAULT_RULES,
         horizon: float | None = None,
         state: PlantState | Sequence[PlantState] | None = None,
+        decisions: Literal["non_delay", "active"] = "non_delay",
     ) -> None:
+        if decisions != "non_delay":
+            raise ValueError(f"decisions must be 'non_delay' or 'active' (got {decisions!r})")
         spec = _as_scenario(scenario)
         if horizon is not None:
             if not horizon > 0:
@@ -272,6 +308,7 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
             raise ValueError(f"max_queue must be >= 1 (got {max_queue})")
         self.max_queue = max_queue
         self.layout = Layout(len(self.stations), max_queue)
+        self._station_bases = [self.layout.station(s) for s in range(len(self.stations))]
         size = self.layout.size
         self._size = size
         self._n_actions = max_queue if mode == "job" else len(self.rules)
@@ -405,7 +442,7 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
     def queue(self) -> list[Job]:
         """Jobs waiting at the deciding station, in the order actions number them (empty when
         no decision is pending)."""
-        return self._pending[0].queue[: self.max_queue] if self._pending else []
+        return list(self._pending[0].queue)[: self.max_queue] if self._pending else []
 
     @property
     def plant(self) -> Plant:
@@ -519,29 +556,36 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         layout = self.layout
         station = self._pending[0]
         in_process = 0.0
+        op_max, bases = self.op_max, self._station_bases
         for s, other in enumerate(plant.stations.values()):
             queue = other.queue
+            # The same sums, in the same order, as job.remaining_work / job.process_time would give.
             waiting = 0.0
+            work = 0.0
             for job in queue:
-                waiting += job.remaining_work
+                step = job.plan[job.step]
+                waiting += step.remaining_work
+                work += step.mean
             busy = unavailable = 0
             remaining = 0.0
-            for machine in other.machines:
+            machines = other.machines
+            for machine in machines:
                 state = machine.state
                 if state in (_BUSY, _SETUP):
                     busy += 1
                     remaining += machine.time_left(now)
                 elif state != _IDLE:
                     unavailable += 1
-                if machine.job is not None:
-                    in_process += machine.job.remaining_work
-            machines = len(other.machines)
-            base = layout.station(s)
+                held = machine.job
+                if held is not None:
+                    in_process += held.plan[held.step].remaining_work
+            count = len(machines)
+            base = bases[s]
             obs[base + STATION_QUEUE] = len(queue) / q
-            obs[base + STATION_BUSY] = busy / machines
-            obs[base + STATION_UNAVAILABLE] = unavailable / machines
-            obs[base + STATION_WORK] = sum(job.process_time for job in queue) / (self.op_max * machines * q)
-            obs[base + STATION_IN_PROGRESS] = remaining / (machines * self.op_max)
+            obs[base + STATION_BUSY] = busy / count
+            obs[base + STATION_UNAVAILABLE] = unavailable / count
+            obs[base + STATION_WORK] = work / (op_max * count * q)
+            obs[base + STATION_IN_PROGRESS] = remaining / (count * op_max)
             in_process += waiting
         if self.closed:
             unreleased = plant.to_release * self.work_mean

@@ -77,12 +77,15 @@ class MethodOutcome:
         schedule: its operations.
         optimal: proven optimal (None when the method proves nothing).
         decisions: decisions taken (None: count the operations).
+        progress: ``(seconds, makespan)`` of each improvement of a search, the starting
+            schedule's at 0 s first (empty for a method that does not search).
     """
 
     makespan: float
     schedule: list[ScheduledOperation]
     optimal: bool | None = None
     decisions: int | None = None
+    progress: tuple[tuple[float, float], ...] = ()
 
 
 Method = Callable[[JobShopInstance, int], MethodOutcome]

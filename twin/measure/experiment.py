@@ -2,7 +2,8 @@
 
 Replication ``r`` of a run with seed ``s`` draws from ``SeedSequence(s, spawn_key=(r, ...))``
 (see :mod:`twin.sim.streams`), so each replication is an independent task whose result
-depends only on (scenario, seed, r): the same in any process, in any order.
+depends only on (scenario, seed, r): the same in any process, in any order. A replication
+itself is :mod:`twin.measure.replication`, which a worker process imports without pandas.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import numpy as np
 import pandas as pd
 
 from twin.measure.executors import Engine, make_executor
-from twin.measure.kpi import compute_kpis, kpi_bounds, kpi_names
+from twin.measure.kpi import kpi_bounds, kpi_names
 from twin.measure.labels import json_number
+from twin.measure.replication import Replication, run_replication
 from twin.measure.stats import bounded_interval
 from twin.scenario import Scenario
 from twin.scenario.state import PlantState
-from twin.sim.log import EventLog, JobEvent, MachineState, VehicleState
-from twin.sim.plant import Plant
+from twin.sim.log import JobEvent, MachineState, VehicleState
 
 __all__ = [
     "Replication",
@@ -30,38 +31,6 @@ __all__ = [
     "run_replication",
     "simulate",
 ]
-
-
-@dataclass(frozen=True)
-class Replication:
-    """One replication: its KPIs, the counts behind the flow invariant, and its log."""
-
-    index: int
-    kpis: dict[str, float]
-    end: float
-    arrived: int
-    left: int
-    in_system: int
-    log: EventLog | None
-
-
-def run_replication(
-    scenario: Scenario,
-    replication: int,
-    seed: int | None = None,
-    keep_log: bool = False,
-    state: PlantState | None = None,
-    warmup: float | None = None,
-) -> Replication:
-    """Build and run one replication of ``scenario`` and compute its KPIs over ``[start +
-    warmup, end]`` (``warmup``: the scenario's from empty, none from a ``state``)."""
-    plant = Plant(scenario, seed=seed, replication=replication, state=state)
-    end = plant.run()
-    skip = warmup if warmup is not None else (0.0 if state is not None else scenario.warmup)
-    kpis = compute_kpis(plant.log, scenario, min(plant.start + skip, end), end)
-    return Replication(
-        replication, kpis, end, plant.arrived, plant.left, plant.in_system, plant.log if keep_log else None
-    )
 
 
 def events_frame(scenario: Scenario, replications: list[Replication]) -> pd.DataFrame:

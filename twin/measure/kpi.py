@@ -21,6 +21,10 @@ the window), and ``transport.utilization``, ``.empty_share``, ``.wait_mean``
 (:mod:`twin.measure.vehicles`). A component consumed by assembly leaves the plant (WIP) at
 its ASSEMBLED record; only EXIT counts as completed.
 
+A run that keeps no log adds these up as it goes (:class:`twin.sim.tally.KpiTally`);
+:func:`tally_kpis` turns its sums into the same KPIs through the same composition as
+:func:`compute_kpis` (``_kpis``), so the two paths cannot drift apart in their definitions.
+
 Every KPI also knows which way is good (:func:`kpi_direction`: more throughput is better,
 more lead time worse) and the range it lies in (:func:`kpi_bounds`), for verdicts and for
 confidence intervals that respect the range.
@@ -28,7 +32,9 @@ confidence intervals that respect the range.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -37,6 +43,7 @@ from twin.measure.energy import station_energy
 from twin.measure.vehicles import TRANSPORT_KPIS, transport_kpis
 from twin.scenario import Scenario
 from twin.sim.log import EventLog, JobEvent, MachineState
+from twin.sim.tally import KpiTally
 
 __all__ = [
     "MAIN_KPIS",
@@ -49,6 +56,7 @@ __all__ = [
     "kpi_names",
     "state_time",
     "step_average",
+    "tally_kpis",
     "time_average",
     "wip_series",
 ]
@@ -226,9 +234,23 @@ def _waits(cols: dict[str, np.ndarray], start: float, end: float, stations: int)
         return total / count
 
 
+_last_ideal: list[tuple[weakref.ref[Scenario], np.ndarray]] = []
+"""The last scenario's :func:`_ideal_times` (scenarios are immutable; an env computes the KPIs
+of every episode of one scenario), held by a weak reference."""
+
+
 def _ideal_times(scenario: Scenario) -> np.ndarray:
     """Mean process time of each product (rows) at each station (columns), for OEE; at a batch
     station the share of a full batch's time one job takes."""
+    if _last_ideal and _last_ideal[0][0]() is scenario:
+        return _last_ideal[0][1]
+    ideal = _compute_ideal_times(scenario)
+    ideal.flags.writeable = False
+    _last_ideal[:] = [(weakref.ref(scenario), ideal)]
+    return ideal
+
+
+def _compute_ideal_times(scenario: Scenario) -> np.ndarray:
     names = list(scenario.stations)
     ideal = np.zeros((len(scenario.products), len(names)))
     for p, (pname, product) in enumerate(scenario.products.items()):
@@ -238,7 +260,8 @@ def _ideal_times(scenario: Scenario) -> np.ndarray:
                 visits.setdefault(op.station, []).append(scenario.process_time(pname, step).mean)
         for sname, means in visits.items():
             batch = scenario.stations[sname].batch
-            ideal[p, names.index(sname)] = float(np.mean(means)) / (batch.size if batch is not None else 1)
+            mean = means[0] if len(means) == 1 else float(np.mean(means))  # the same number, faster
+            ideal[p, names.index(sname)] = mean / (batch.size if batch is not None else 1)
     return ideal
 
 
@@ -256,10 +279,68 @@ def _batch_means(cols: dict[str, np.ndarray], scenario: Scenario, start: float, 
     return means
 
 
+@dataclass(frozen=True)
+class _Sums:
+    """What the KPIs of a window are made of, from a log or from a tally."""
+
+    completed: int
+    lead_time_mean: float
+    tardiness_mean: float
+    wip_mean: float
+    scrapped: int
+    reworked: int
+    per_station: np.ndarray
+    """Time in each machine state, summed over each station's machines: stations x states."""
+    waits: np.ndarray
+    """Mean time in buffer per station (NaN where no operation started)."""
+    ideal_work: np.ndarray
+    """Ideal (mean) process time of the operations finished, per station."""
+    done: np.ndarray
+    """Operations finished per station."""
+    station_scrapped: np.ndarray
+    station_reworked: np.ndarray
+    batches: dict[int, float]
+    """Mean jobs per batch, per batch station index."""
+
+
 def compute_kpis(log: EventLog, scenario: Scenario, start: float, end: float) -> dict[str, float]:
     """All KPIs (see module doc) of one replication's log over the window ``[start, end]``."""
+    return _kpis(_log_sums(log, scenario, start, end), log, scenario, start, end)
+
+
+def tally_kpis(tally: KpiTally, scenario: Scenario, end: float) -> dict[str, float]:
+    """The KPIs of :func:`compute_kpis` from a replication's :class:`KpiTally` (closed at
+    ``end``), over ``[tally.start, end]``: the same definitions, summed as the model ran."""
+    sizes = [spec.machines for spec in scenario.stations.values()]
+    stations = len(sizes)
+    per_machine = np.array(tally.state_time).reshape(sum(sizes), len(MachineState))
+    per_station = np.zeros((stations, per_machine.shape[1]))
+    np.add.at(per_station, np.repeat(np.arange(stations), sizes), per_machine)
+    finished = np.array(tally.finished_ops, dtype=float).reshape(stations, tally.products)
+    completed = tally.completed
+    length = end - tally.start
+    with np.errstate(invalid="ignore", divide="ignore"):
+        waits = np.array(tally.wait_sum) / np.array(tally.wait_count)
+    sums = _Sums(
+        completed=completed,
+        lead_time_mean=tally.lead_sum / completed if completed else float("nan"),
+        tardiness_mean=tally.late_sum / completed if completed else float("nan"),
+        wip_mean=tally.wip_area / length if length > 0 else float("nan"),
+        scrapped=tally.scrapped,
+        reworked=tally.reworked,
+        per_station=per_station,
+        waits=waits,
+        ideal_work=(finished * _ideal_times(scenario).T).sum(axis=1),
+        done=finished.sum(axis=1),
+        station_scrapped=np.array(tally.station_scrapped),
+        station_reworked=np.array(tally.station_reworked),
+        batches={s: tally.batch_starts[s] / count if count else float("nan") for s, count in tally.batches.items()},
+    )
+    return _kpis(sums, None, scenario, tally.start, end)
+
+
+def _log_sums(log: EventLog, scenario: Scenario, start: float, end: float) -> _Sums:
     cols = log.columns()
-    length = end - start
     kind, time, job = cols["job_kind"], cols["job_time"], cols["job_id"]
     inside = (time >= start) & (time <= end)
 
@@ -273,26 +354,14 @@ def compute_kpis(log: EventLog, scenario: Scenario, start: float, end: float) ->
     moves = arrivals | np.isin(kind, _LEAVE)
     step = np.where(kind[moves] == JobEvent.ARRIVE, 1.0, -1.0)
     wip = time_average(time[moves], np.cumsum(step), 0.0, start, end)
-
     completed = int(exits.sum())
-    kpis: dict[str, float] = {
-        "throughput": completed / length if length > 0 else float("nan"),
-        "completed": float(completed),
-        "wip_mean": wip,
-        "lead_time_mean": float(lead.mean()) if completed else float("nan"),
-        "tardiness_mean": float(late.mean()) if completed else float("nan"),
-        "scrapped": float(((kind == JobEvent.SCRAP) & inside).sum()),
-    }
     reworks = (kind == JobEvent.REWORK) & inside
-    if any(station.rework is not None for station in scenario.stations.values()):
-        kpis["reworked"] = float(reworks.sum())
 
     sizes = [spec.machines for spec in scenario.stations.values()]
     per_machine = state_time(log, sum(sizes), start, end)
     owner = np.repeat(np.arange(len(sizes)), sizes)
     per_station = np.zeros((len(sizes), per_machine.shape[1]))
     np.add.at(per_station, owner, per_machine)
-    waits = _waits(cols, start, end, len(sizes))
 
     finished = (kind == JobEvent.FINISH) & inside
     finished_station = cols["job_station"][finished].astype(np.int64)
@@ -301,30 +370,61 @@ def compute_kpis(log: EventLog, scenario: Scenario, start: float, end: float) ->
         weights=_ideal_times(scenario)[cols["job_product"][job[finished]], finished_station],
         minlength=len(sizes),
     )
-    done = np.bincount(finished_station, minlength=len(sizes))
     scrap = (kind == JobEvent.SCRAP) & inside
-    scrapped = np.bincount(cols["job_station"][scrap].astype(np.int64), minlength=len(sizes))
-    reworked = np.bincount(cols["job_station"][reworks].astype(np.int64), minlength=len(sizes))
-    batches = _batch_means(cols, scenario, start, end)
-    energy = station_energy(scenario, per_station)
+    return _Sums(
+        completed=completed,
+        lead_time_mean=float(lead.mean()) if completed else float("nan"),
+        tardiness_mean=float(late.mean()) if completed else float("nan"),
+        wip_mean=wip,
+        scrapped=int(scrap.sum()),
+        reworked=int(reworks.sum()),
+        per_station=per_station,
+        waits=_waits(cols, start, end, len(sizes)),
+        ideal_work=ideal_work,
+        done=np.bincount(finished_station, minlength=len(sizes)),
+        station_scrapped=np.bincount(cols["job_station"][scrap].astype(np.int64), minlength=len(sizes)),
+        station_reworked=np.bincount(cols["job_station"][reworks].astype(np.int64), minlength=len(sizes)),
+        batches=_batch_means(cols, scenario, start, end),
+    )
 
+
+def _kpis(sums: _Sums, log: EventLog | None, scenario: Scenario, start: float, end: float) -> dict[str, float]:
+    """The KPI dictionary of ``sums`` (``log`` for the transport KPIs of a plant with vehicles)."""
+    length = end - start
+    completed = sums.completed
+    kpis: dict[str, float] = {
+        "throughput": completed / length if length > 0 else float("nan"),
+        "completed": float(completed),
+        "wip_mean": sums.wip_mean,
+        "lead_time_mean": sums.lead_time_mean,
+        "tardiness_mean": sums.tardiness_mean,
+        "scrapped": float(sums.scrapped),
+    }
+    if any(station.rework is not None for station in scenario.stations.values()):
+        kpis["reworked"] = float(sums.reworked)
+
+    sizes = [spec.machines for spec in scenario.stations.values()]
+    per_station, done = sums.per_station, sums.done
+    energy = station_energy(scenario, per_station)
     for s, (name, machines) in enumerate(zip(scenario.stations, sizes, strict=True)):
         capacity = machines * length
         fractions = per_station[s] / capacity if capacity > 0 else np.full(per_station.shape[1], np.nan)
         for state, kpi in STATE_KPIS.items():
             kpis[f"stations.{name}.{kpi}"] = float(fractions[state])
-        kpis[f"stations.{name}.wait_mean"] = float(waits[s])
+        kpis[f"stations.{name}.wait_mean"] = float(sums.waits[s])
         # Planned time excludes what is planned not to produce: off shift and maintenance.
         planned = capacity - per_station[s][MachineState.OFF_SHIFT] - per_station[s][MachineState.MAINTENANCE]
         running = planned - per_station[s][MachineState.DOWN] - per_station[s][MachineState.SETUP]
-        quality = (done[s] - scrapped[s] - reworked[s]) / done[s] if done[s] else 1.0
-        kpis[f"stations.{name}.oee"] = float(ideal_work[s] * quality / planned) if planned > 0 else float("nan")
+        good = done[s] - sums.station_scrapped[s] - sums.station_reworked[s]
+        quality = good / done[s] if done[s] else 1.0
+        ideal_work = sums.ideal_work[s]
+        kpis[f"stations.{name}.oee"] = float(ideal_work * quality / planned) if planned > 0 else float("nan")
         # OEE = availability x performance x quality: running / planned x ideal / running x good share.
         kpis[f"stations.{name}.availability"] = float(running / planned) if planned > 0 else float("nan")
-        kpis[f"stations.{name}.performance"] = float(ideal_work[s] / running) if running > 0 else float("nan")
+        kpis[f"stations.{name}.performance"] = float(ideal_work / running) if running > 0 else float("nan")
         kpis[f"stations.{name}.quality"] = float(quality)
-        if s in batches:
-            kpis[f"stations.{name}.batch_mean"] = batches[s]
+        if s in sums.batches:
+            kpis[f"stations.{name}.batch_mean"] = sums.batches[s]
         if name in energy:
             kpis[f"stations.{name}.energy"] = energy[name] / length if length > 0 else float("nan")
     if energy:
@@ -333,5 +433,6 @@ def compute_kpis(log: EventLog, scenario: Scenario, start: float, end: float) ->
         kpis["energy_per_job"] = total / completed if completed else float("nan")
     transport = scenario.transport
     if transport is not None and transport.vehicles is not None:
+        assert log is not None, "a plant with vehicles keeps its event log"
         kpis.update(transport_kpis(log, transport.vehicles.count, start, end))
     return kpis

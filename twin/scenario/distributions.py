@@ -124,6 +124,12 @@ class _Spec(BaseModel):
 
         return sample
 
+    def stream_sampler(self, generator: Callable[[], np.random.Generator]) -> Sampler:
+        """:meth:`sampler` on the generator that ``generator()`` makes, called only if the
+        distribution draws random numbers (a constant never does, and making a generator
+        costs more than a job-shop operation)."""
+        return self.sampler(generator())
+
 
 class Constant(_Spec):
     """Always ``value``; written in scenarios as a bare number."""
@@ -139,6 +145,10 @@ class Constant(_Spec):
         return np.full(size, self.value)
 
     def sampler(self, rng: np.random.Generator, advancing: bool = False) -> Sampler:
+        value = float(self.value)
+        return lambda: value
+
+    def stream_sampler(self, generator: Callable[[], np.random.Generator]) -> Sampler:
         value = float(self.value)
         return lambda: value
 

@@ -14,9 +14,10 @@ comes back for rework already holds its components and starts without one.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from twin.sim.log import EventLog, JobEvent
+from twin.sim.log import JobEvent, Recorder
 
 if TYPE_CHECKING:
     from twin.sim.job import Job
@@ -39,7 +40,7 @@ class AssemblyKits:
 
     __slots__ = ("assembled", "log", "needs", "remember", "station", "stock")
 
-    def __init__(self, station: Station, log: EventLog, needs: dict[int, int], remember: bool) -> None:
+    def __init__(self, station: Station, log: Recorder, needs: dict[int, int], remember: bool) -> None:
         self.station = station
         self.log = log
         self.needs = needs
@@ -62,7 +63,7 @@ class AssemblyKits:
         """Complete kits in store."""
         return min(len(self.stock[product]) // quantity for product, quantity in self.needs.items())
 
-    def exempt(self, queue: list[Job]) -> int | None:
+    def exempt(self, queue: Sequence[Job]) -> int | None:
         """Position of the first job in ``queue`` that needs no kit (it was assembled here
         before and came back for rework), or None."""
         if self.remember:

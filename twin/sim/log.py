@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from array import array
 from enum import IntEnum
+from typing import Protocol
 
 import numpy as np
 
-__all__ = ["EventLog", "JobEvent", "MachineState", "VehicleState"]
+__all__ = ["EventLog", "JobEvent", "MachineState", "Recorder", "VehicleState"]
 
 
 class JobEvent(IntEnum):
@@ -86,6 +87,38 @@ class VehicleState(IntEnum):
         return self.name.lower()
 
 
+_ENTER, _START, _FINISH, _EXIT = (int(JobEvent.ENTER), int(JobEvent.START), int(JobEvent.FINISH), int(JobEvent.EXIT))
+
+
+class Recorder(Protocol):
+    """What the model writes its events to: an :class:`EventLog`, or a
+    :class:`~twin.sim.tally.KpiTally` that keeps only what the KPIs need."""
+
+    def job(self, time: float, job: int, station: int, machine: int, kind: int) -> None:
+        """A job event; ``station``/``machine`` are -1 where they do not apply."""
+
+    def state(self, time: float, machine: int, state: int) -> None:
+        """Plant-wide machine number ``machine`` entered ``state``."""
+
+    def on_enter(self, time: float, job: int, station: int) -> None:
+        """``job(time, job, station, -1, ENTER)``, in one call (the hot path's)."""
+
+    def on_start(self, time: float, job: int, station: int, machine: int) -> None:
+        """``job(time, job, station, machine, START)``, in one call."""
+
+    def on_finish(self, time: float, job: int, station: int, machine: int) -> None:
+        """``job(time, job, station, machine, FINISH)``, in one call."""
+
+    def on_exit(self, time: float, job: int) -> None:
+        """``job(time, job, -1, -1, EXIT)``, in one call."""
+
+    def vehicle(self, time: float, vehicle: int, state: int, job: int, station: int) -> None:
+        """``vehicle`` entered ``state`` (for ``job``, at or towards ``station``)."""
+
+    def new_job(self, product: int, due: float) -> int:
+        """Register a job; its id."""
+
+
 class EventLog:
     """Append-only columns of job records and machine-state records, in time order."""
 
@@ -117,6 +150,38 @@ class EventLog:
         self.job_station.append(station)
         self.job_machine.append(machine)
         self.job_kind.append(kind)
+
+    def on_enter(self, time: float, job: int, station: int) -> None:
+        """Record that ``job`` entered the buffer of ``station``."""
+        self.job_time.append(time)
+        self.job_id.append(job)
+        self.job_station.append(station)
+        self.job_machine.append(-1)
+        self.job_kind.append(_ENTER)
+
+    def on_start(self, time: float, job: int, station: int, machine: int) -> None:
+        """Record that ``job`` started processing on ``machine`` of ``station``."""
+        self.job_time.append(time)
+        self.job_id.append(job)
+        self.job_station.append(station)
+        self.job_machine.append(machine)
+        self.job_kind.append(_START)
+
+    def on_finish(self, time: float, job: int, station: int, machine: int) -> None:
+        """Record that ``job`` finished processing on ``machine`` of ``station``."""
+        self.job_time.append(time)
+        self.job_id.append(job)
+        self.job_station.append(station)
+        self.job_machine.append(machine)
+        self.job_kind.append(_FINISH)
+
+    def on_exit(self, time: float, job: int) -> None:
+        """Record that ``job`` left the plant complete."""
+        self.job_time.append(time)
+        self.job_id.append(job)
+        self.job_station.append(-1)
+        self.job_machine.append(-1)
+        self.job_kind.append(_EXIT)
 
     def state(self, time: float, machine: int, state: int) -> None:
         """Record that plant-wide machine number ``machine`` entered ``state``."""

@@ -4,13 +4,15 @@ It also attaches the optional features a scenario declares (maintenance, batchin
 kits, rework, transport legs and the vehicle fleet), each with its own named random streams;
 stations without them run the plain hot path. One :class:`Plant` is one replication.
 Building and running it does no I/O and reads no clock: it only appends to its
-:class:`~twin.sim.log.EventLog`.
+:class:`~twin.sim.log.EventLog`, or, when the log is not asked for, adds to a
+:class:`~twin.sim.tally.KpiTally` of the KPIs.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING
 
 from simpy import Environment, Event, Timeout
@@ -25,12 +27,14 @@ from twin.sim import warmstart
 from twin.sim.assembly import AssemblyKits
 from twin.sim.batching import Batching, BatchMachine
 from twin.sim.job import Job, Step
-from twin.sim.log import EventLog, JobEvent
+from twin.sim.lean import LeanStation, lean_station
+from twin.sim.log import EventLog, JobEvent, Recorder
 from twin.sim.maintenance import Upkeep
 from twin.sim.operators import OperatorPool
 from twin.sim.rework import Rework
 from twin.sim.station import Dispatcher, FailureModel, Station
 from twin.sim.streams import RandomStreams
+from twin.sim.tally import KpiTally
 from twin.sim.transport import Fleet, Leg, TimedLeg, VehicleLeg
 
 if TYPE_CHECKING:
@@ -39,6 +43,8 @@ if TYPE_CHECKING:
 __all__ = ["Plant", "SimulationStalled"]
 
 _ARRIVE = int(JobEvent.ARRIVE)
+_ONE_AT_ZERO = Order(at=0.0)
+"""The release of a product without arrivals or orders: one job at time 0 (validated once)."""
 
 
 class Plant:
@@ -52,6 +58,11 @@ class Plant:
         on_decision: called with the station when a dispatcher defers its choice.
         state: start from this plant state (:mod:`twin.sim.warmstart`) instead of from empty:
             the clock starts at its time and the horizon counts from there.
+        events: record the full event log (``log``); when False, a run with a horizon and
+            no vehicle fleet keeps only the KPI sums (``tally``), in a fraction of the time
+            and memory (a run without a horizon, or with vehicles, records the log anyway).
+        kpi_start: where the tally's window starts (default: the scenario's warm-up after
+            the start, none from a ``state``); it ends at the horizon.
 
     Raises:
         ValueError: ``state`` contradicts the scenario or needs a feature a warm start does
@@ -66,6 +77,8 @@ class Plant:
         dispatchers: Mapping[str, Dispatcher] | None = None,
         on_decision: Callable[[Station], None] | None = None,
         state: PlantState | None = None,
+        events: bool = True,
+        kpi_start: float | None = None,
     ) -> None:
         self.scenario = scenario
         self.env = Environment(initial_time=state.time if state is not None else 0.0)
@@ -73,7 +86,15 @@ class Plant:
         """When the run starts: 0, or the time of the state it starts from."""
         self.warm_ids: dict[int, str] = {}
         """The state's job ids by model job id, for the jobs placed from a state."""
-        self.log = EventLog()
+        if kpi_start is None:
+            kpi_start = self.start + (0.0 if state is not None else scenario.warmup)
+        self.tally = None if events else self._tally(kpi_start)
+        self._log: EventLog | None = None
+        self.recorder: Recorder
+        if self.tally is None:
+            self.recorder = self._log = EventLog()
+        else:
+            self.recorder = self.tally
         self.streams = RandomStreams(scenario.seed if seed is None else seed, replication)
         self.on_decision = on_decision
         self.in_system = 0
@@ -83,6 +104,8 @@ class Plant:
         """Jobs still to arrive from finite sources; the run of a closed scenario ends when
         this and ``in_system`` reach 0."""
         self.all_done: Event = self.env.event()
+        self._station_means: dict[str, list[float]] | None = None
+        """Mean process times of the operations at each station (what rules may know)."""
         self.pools = {name: OperatorPool(self.env, spec) for name, spec in scenario.operators.items()}
         self.stations: dict[str, Station] = {}
         next_machine = 0
@@ -99,16 +122,39 @@ class Plant:
             self.warm_ids = warmstart.place(self, state)
         self._start_sources()
 
+    def _tally(self, start: float) -> KpiTally | None:
+        """A KPI tally over ``[start, horizon]``, where one can stand in for the log."""
+        s = self.scenario
+        if s.horizon is None or (s.transport is not None and s.transport.vehicles is not None):
+            return None
+        batches = {i for i, spec in enumerate(s.stations.values()) if spec.batch is not None}
+        machines = sum(spec.machines for spec in s.stations.values())
+        end = self.start + s.horizon
+        return KpiTally(min(start, end), machines, len(s.stations), len(s.products), batches)
+
+    @property
+    def log(self) -> EventLog:
+        """The event log of the run.
+
+        Raises:
+            RuntimeError: the plant keeps a KPI tally instead (built with ``events=False``).
+        """
+        if self._log is None:
+            raise RuntimeError("this plant keeps a KPI tally, not the event log (build it with events=True)")
+        return self._log
+
     def rule_for(self, station: str, name: str) -> Rule:
         """The dispatching rule ``name`` as it runs at ``station`` (with the station's mean
         process time and its own random stream, as rule factories need): the scenario's rules
         and an env's rule actions are made here alike, so both pick the same jobs."""
-        means = [
-            self.scenario.process_time(product, step).mean
-            for product, spec in self.scenario.products.items()
-            for step, op in enumerate(spec.route)
-            if op.station == station and not self.scenario.is_component_step(product, step)
-        ]
+        if self._station_means is None:
+            self._station_means = {}
+            for product, spec in self.scenario.products.items():
+                for step, op in enumerate(spec.route):
+                    if not self.scenario.is_component_step(product, step):
+                        mean = self.scenario.process_time(product, step).mean
+                        self._station_means.setdefault(op.station, []).append(mean)
+        means = self._station_means.get(station, [])
         streams = self.streams
         context = RuleContext(
             station,
@@ -136,22 +182,38 @@ class Plant:
         if spec.scrap > 0:
             scrap = (spec.scrap, streams.generator(f"scrap:{name}").random)
         pool = self.pools[spec.operator] if spec.operator is not None else None
-        station = Station(
-            self.env,
-            self.log,
-            self,
-            index,
-            name,
-            spec.buffer,
-            dispatcher,
-            first_machine,
-            spec.machines,
-            failures=failures,
-            setup_time=self._setup_times(name, spec) if spec.setup is not None else None,
-            scrap=scrap,
-            pool=pool,
-            machine_type=BatchMachine if spec.batch is not None else None,
-        )
+        station: Station
+        if lean_station(self.scenario, spec):
+            station = LeanStation(
+                self.env,
+                self.recorder,
+                self,
+                index,
+                name,
+                spec.buffer,
+                dispatcher,
+                first_machine,
+                spec.machines,
+                failures,
+                busy_failures=spec.failures is not None and spec.failures.basis == "busy",
+            )
+        else:
+            station = Station(
+                self.env,
+                self.recorder,
+                self,
+                index,
+                name,
+                spec.buffer,
+                dispatcher,
+                first_machine,
+                spec.machines,
+                failures=failures,
+                setup_time=self._setup_times(name, spec) if spec.setup is not None else None,
+                scrap=scrap,
+                pool=pool,
+                machine_type=BatchMachine if spec.batch is not None else None,
+            )
         if pool is not None:
             pool.stations.append(station)
         if spec.maintenance is not None:
@@ -173,13 +235,13 @@ class Plant:
             kits = None
             if spec.assemble is not None:
                 needs = {products[p]: quantity for p, quantity in spec.assemble.items()}
-                kits = AssemblyKits(station, self.log, needs, remember=self._reworked_through(name))
+                kits = AssemblyKits(station, self.recorder, needs, remember=self._reworked_through(name))
             batching = Batching(station, spec.batch.size, spec.batch.max_wait) if spec.batch is not None else None
             rework = None
             if spec.rework is not None:
                 chance = spec.rework.probability / (1.0 - spec.scrap)
                 draw = self.streams.generator(f"rework:{name}").random
-                rework = Rework(self.log, station.index, spec.rework.to, chance, draw, self._redraw)
+                rework = Rework(self.recorder, station.index, spec.rework.to, chance, draw, self._redraw)
             station.equip(kits=kits, batching=batching, rework=rework, legs=legs.get(name))
 
     def _reworked_through(self, station: str) -> bool:
@@ -221,9 +283,9 @@ class Plant:
             time = transport.fixed_time(origin, destination)
             if time is not None:
                 sampler = time.sampler(self.streams.generator(f"transport:{origin}:{destination}"))
-                leg = TimedLeg(self.env, self.log, source, self.stations[destination], sampler)
+                leg = TimedLeg(self.env, self.recorder, source, self.stations[destination], sampler)
             elif self.fleet is not None and transport.by_vehicle(origin, destination):
-                leg = VehicleLeg(self.env, self.log, source, self.stations[destination], self.fleet)
+                leg = VehicleLeg(self.env, self.recorder, source, self.stations[destination], self.fleet)
             else:
                 continue
             into[source.index] = leg
@@ -238,7 +300,7 @@ class Plant:
         travel = [[paths.get(a, {}).get(b, 0.0 if a == b else math.inf) / vehicles.speed for b in names] for a in names]
         return Fleet(
             self.env,
-            self.log,
+            self.recorder,
             vehicles.count,
             names.index(transport.home()),
             travel,
@@ -265,12 +327,11 @@ class Plant:
         return setup_time
 
     def _plan(self, product: str, spec: Product) -> tuple[tuple[Step, ...], list[Sampler]]:
-        means = [self.scenario.process_time(product, i).mean for i in range(len(spec.route))]
+        dists = [self.scenario.process_time(product, i) for i in range(len(spec.route))]
+        means = [dist.mean for dist in dists]
         steps = tuple(Step(self.stations[op.station], means[i], sum(means[i:])) for i, op in enumerate(spec.route))
-        samplers = [
-            self.scenario.process_time(product, i).sampler(self.streams.generator(f"process:{product}:{i}"))
-            for i in range(len(spec.route))
-        ]
+        generator = self.streams.generator
+        samplers = [dist.stream_sampler(partial(generator, f"process:{product}:{i}")) for i, dist in enumerate(dists)]
         return steps, samplers
 
     def _start_sources(self) -> None:
@@ -278,7 +339,7 @@ class Plant:
             if product.arrival is not None:
                 self._start_stream(index, name, product)
             else:
-                orders = product.release if product.release is not None else [Order(at=0.0)]
+                orders = product.release if product.release is not None else [_ONE_AT_ZERO]
                 for order in orders:
                     if order.at < self.start:
                         continue  # released before a warm start: its jobs are in the state, or gone
@@ -310,9 +371,9 @@ class Plant:
         if due is None:
             due = now + product.due_date.slack if product.due_date is not None else math.inf
         steps, samplers = self.plans[name]
-        job_id = self.log.new_job(index, due)
+        job_id = self.recorder.new_job(index, due)
         job = Job(job_id, index, product.family or name, steps, [draw() for draw in samplers], now, due)
-        self.log.job(now, job_id, -1, -1, _ARRIVE)
+        self.recorder.job(now, job_id, -1, -1, _ARRIVE)
         self.arrived += 1
         self.in_system += 1
         if product.arrival is None:
@@ -338,6 +399,8 @@ class Plant:
         horizon = self.scenario.horizon
         if horizon is not None:
             self.env.run(until=self.start + horizon)
+            if self.tally is not None:
+                self.tally.close(self.env.now)
         elif self.to_release or self.in_system:
             self._watch_for_stalls()
             self.env.run(until=self.all_done)

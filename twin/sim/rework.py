@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from twin.scenario.distributions import Sampler
 from twin.scenario.flows import rework_step
-from twin.sim.log import EventLog, JobEvent
+from twin.sim.log import JobEvent, Recorder
 
 if TYPE_CHECKING:
     from twin.sim.job import Job
@@ -40,7 +40,7 @@ class Rework:
 
     def __init__(
         self,
-        log: EventLog,
+        log: Recorder,
         station: int,
         to: str,
         chance: float,

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableSequence, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from simpy import Environment, Timeout
 
 from twin.scenario.distributions import Sampler
 from twin.sim.job import Job
-from twin.sim.log import EventLog, JobEvent, MachineState
+from twin.sim.log import JobEvent, MachineState, Recorder
 
 if TYPE_CHECKING:
     from twin.sim.assembly import AssemblyKits
@@ -86,7 +86,7 @@ class Station:
     def __init__(
         self,
         env: Environment,
-        log: EventLog,
+        log: Recorder,
         plant: Plantlike,
         index: int,
         name: str,
@@ -110,7 +110,7 @@ class Station:
         self.setup_time = setup_time
         self.scrap = scrap
         self.pool = pool
-        self.queue: list[Job] = []
+        self.queue: MutableSequence[Job] = []
         self.waiting: deque[tuple[Job, Machine | None]] = deque()
         """Jobs held upstream (on a blocked machine, or at the plant entrance) for room here."""
         self.awaiting_decision = False

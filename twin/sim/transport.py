@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from simpy import Environment, Timeout
 
 from twin.scenario.distributions import Sampler
-from twin.sim.log import EventLog, JobEvent, VehicleState
+from twin.sim.log import JobEvent, Recorder, VehicleState
 
 if TYPE_CHECKING:
     from twin.sim.job import Job
@@ -44,7 +44,7 @@ _IDLE, _EMPTY, _LOADING, _LOADED, _UNLOADING = (int(s) for s in VehicleState)
 class Leg(ABC):
     """A way from one station into another."""
 
-    def __init__(self, env: Environment, log: EventLog, origin: Station, destination: Station) -> None:
+    def __init__(self, env: Environment, log: Recorder, origin: Station, destination: Station) -> None:
         self.env = env
         self.log = log
         self.origin = origin
@@ -70,7 +70,7 @@ class Leg(ABC):
 class TimedLeg(Leg):
     """A leg with a fixed transport time (a conveyor, a hand-over)."""
 
-    def __init__(self, env: Environment, log: EventLog, origin: Station, destination: Station, time: Sampler) -> None:
+    def __init__(self, env: Environment, log: Recorder, origin: Station, destination: Station, time: Sampler) -> None:
         super().__init__(env, log, origin, destination)
         self.time = time
 
@@ -82,7 +82,7 @@ class TimedLeg(Leg):
 class VehicleLeg(Leg):
     """A leg served by the vehicle fleet."""
 
-    def __init__(self, env: Environment, log: EventLog, origin: Station, destination: Station, fleet: Fleet) -> None:
+    def __init__(self, env: Environment, log: Recorder, origin: Station, destination: Station, fleet: Fleet) -> None:
         super().__init__(env, log, origin, destination)
         self.fleet = fleet
 
@@ -123,7 +123,7 @@ class Fleet:
     def __init__(
         self,
         env: Environment,
-        log: EventLog,
+        log: Recorder,
         count: int,
         home: int,
         travel: Sequence[Sequence[float]],

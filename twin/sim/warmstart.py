@@ -98,7 +98,7 @@ def place(plant: Plant, state: PlantState) -> dict[int, str]:
     for order, spec in enumerate(state.jobs):
         job = made[order]
         if spec.where == "buffer":
-            plant.log.job(now, job.id, job.plan[job.step].station.index, -1, _ENTER)
+            plant.recorder.job(now, job.id, job.plan[job.step].station.index, -1, _ENTER)
             job.plan[job.step].station.queue.append(job)
     for station in plant.stations.values():
         for machine in station.machines:
@@ -152,11 +152,11 @@ def _make_job(plant: Plant, spec: JobState, now: float, rng: np.random.Generator
         elapsed = spec.elapsed if step == spec.step else 0.0
         times[step] = residual(scenario.process_time(spec.product, step), elapsed, rng) + elapsed
     arrival = _arrival(spec, now)
-    job_id = plant.log.new_job(index, due)
+    job_id = plant.recorder.new_job(index, due)
     job = Job(job_id, index, scenario.family(spec.product), steps, times, arrival, due)
     job.step = spec.step
     job.entered = now
-    plant.log.job(arrival, job_id, -1, -1, _ARRIVE)
+    plant.recorder.job(arrival, job_id, -1, -1, _ARRIVE)
     plant.arrived += 1
     plant.in_system += 1
     return job
@@ -175,8 +175,8 @@ def _start(plant: Plant, job: Job, machine: Machine, spec: JobState, status: Mac
         setup = residual(spec_setup.default, now - began, _generator(plant, f"setup:{station.name}"))
     # Logged when it began (as far as the state tells), so that the window from ``now`` counts
     # neither a wait nor a start that happened before it.
-    plant.log.job(began, job.id, station.index, -1, _ENTER)
-    plant.log.job(began, job.id, station.index, machine.index, _START if setup is None else _SETUP)
+    plant.recorder.job(began, job.id, station.index, -1, _ENTER)
+    plant.recorder.job(began, job.id, station.index, machine.index, _START if setup is None else _SETUP)
     if station.pool is not None:
         station.pool.take()  # its operator attends the setup or operation in hand
     machine.resume_from_state(job, job.times[job.step] - spec.elapsed, setup)
@@ -187,7 +187,7 @@ def _take(plant: Plant, job: Job, machine: Machine, since: float) -> None:
     station = machine.station
     station.free.remove(machine)
     for kind in (_ENTER, _START, _FINISH):
-        plant.log.job(since, job.id, station.index, -1 if kind == _ENTER else machine.index, kind)
+        plant.recorder.job(since, job.id, station.index, -1 if kind == _ENTER else machine.index, kind)
     machine.job = job
 
 
@@ -196,7 +196,7 @@ def _hold(plant: Plant, job: Job, machine: Machine, now: float) -> None:
     it waits there, blocking the machine."""
     job.step += 1
     if job.step == len(job.plan):  # finished its route: nothing holds it back
-        plant.log.job(now, job.id, -1, -1, int(JobEvent.EXIT))
+        plant.recorder.job(now, job.id, -1, -1, int(JobEvent.EXIT))
         plant.job_left(job)
         machine.release()
         return
