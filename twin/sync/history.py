@@ -8,8 +8,12 @@ reconstruction of it, built here once and vectorised (a million events take a fe
   none), the machine, and ``leave``: when the job left the station (its next visit's entry,
   its exit or scrap; NaN while it is still there at the end of the log). Pairing by visit
   number rather than by row order makes ties and shuffled rows harmless.
-- **jobs**: one row per job with its product, ``arrive``, ``exit``, ``scrap`` and ``due``.
-- **outages**: one row per ``down`` of a machine with its ``up`` (NaN if still down).
+- **jobs**: one row per job with its product, ``arrive``, ``exit``, ``scrap``, ``assembled``
+  (consumed as a component by an assembly: it left the plant inside its parent job) and
+  ``due``; a job has left the plant when any of ``exit``, ``scrap``, ``assembled`` is set.
+- **reworks**: one row per ``rework`` of a job (the job's next ``enter`` opens a new visit).
+- **outages**: one row per ``down`` or ``maintenance`` of a machine with its ``up`` (NaN if
+  still out) and its ``kind``; only ``down`` rows are failures, maintenance is planned.
 
 Rows marked in a ``repair`` column (made by :mod:`twin.sync.hygiene`) carry ``synthetic``
 flags into the visits and jobs, so fits can leave invented times out.
@@ -26,10 +30,16 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["VISIT_EVENTS", "History", "build_history", "machine_key"]
+__all__ = ["LEAVE_EVENTS", "OUTAGE_EVENTS", "VISIT_EVENTS", "History", "build_history", "machine_key"]
 
 VISIT_EVENTS = ("enter", "setup", "start", "finish", "scrap")
 """Job events that happen at a station, one of each per visit."""
+
+LEAVE_EVENTS = ("exit", "scrap", "assembled")
+"""Job events with which a job leaves the plant (complete, scrapped, inside an assembly)."""
+
+OUTAGE_EVENTS = ("down", "maintenance")
+"""Machine events that take a machine out until its next ``up``."""
 
 
 def machine_key(station: pd.Series, machine: pd.Series) -> pd.Series:
@@ -45,13 +55,23 @@ class History:
     """job, product, station, machine, visit, enter, setup, start, finish, scrap, leave,
     synthetic (any of its times made by a repair); ordered by job, then visit order."""
     jobs: pd.DataFrame
-    """job (index), product, arrive, exit, scrap, due, cut (arrived before the log began)."""
+    """job (index), product, arrive, exit, scrap, assembled, due, cut (arrived before the log
+    began)."""
     outages: pd.DataFrame
-    """station, machine, down, up, cut (down before the log began: ``down`` is the log's start)."""
+    """station, machine, kind (``down`` or ``maintenance``), down (when it went out), up, cut
+    (down before the log began: ``down`` is the log's start)."""
+    reworks: pd.DataFrame
+    """job, station, time: one row per ``rework`` (a job sent back to an earlier step)."""
     start: float
     """Time of the first event of the log."""
     end: float
     """Time of the last event of the log."""
+
+    def in_plant(self) -> pd.Series:
+        """Per job (by the ``jobs`` index): still in the plant when the log ended."""
+        gone = self.jobs[list(LEAVE_EVENTS)].notna().any(axis=1)
+        result: pd.Series = ~gone
+        return result
 
     @property
     def length(self) -> float:
@@ -138,7 +158,7 @@ def _job_table(rows: pd.DataFrame) -> pd.DataFrame:
 
     synthetic = rows["repair"] != "" if "repair" in rows.columns else pd.Series(False, index=rows.index)
     first = {}
-    for kind in ("arrive", "exit", "scrap"):
+    for kind in ("arrive", *LEAVE_EVENTS):
         mine = rows[rows["event"] == kind]
         first[kind] = mine.drop_duplicates("job").set_index("job")["time"]
     arrivals = rows[rows["event"] == "arrive"].drop_duplicates("job").set_index("job")
@@ -154,14 +174,14 @@ def _job_table(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _outage_table(rows: pd.DataFrame, start: float) -> pd.DataFrame:
-    """Pair each machine's ``down`` with its next ``up``; a leading ``up`` means the machine
-    was down when the log began."""
+    """Pair each machine's ``down`` or ``maintenance`` with its next ``up``; a leading ``up``
+    means the machine was down when the log began."""
     import pandas as pd
 
     rows = rows.assign(_key=machine_key(rows["station"], rows["machine"]))
     rows = rows.sort_values(["_key", "time"], kind="stable")
     key = rows["_key"].to_numpy()
-    is_down = (rows["event"] == "down").to_numpy()
+    is_down = rows["event"].isin(OUTAGE_EVENTS).to_numpy()
     times = rows["time"].to_numpy()
     same_next = np.zeros(len(rows), bool)
     same_next[:-1] = key[1:] == key[:-1]
@@ -174,6 +194,7 @@ def _outage_table(rows: pd.DataFrame, start: float) -> pd.DataFrame:
         {
             "station": downs["station"].to_numpy(),
             "machine": downs["machine"].to_numpy(),
+            "kind": downs["event"].to_numpy().astype(str),
             "down": downs["time"].to_numpy(float),
             "up": up_after[is_down],
             "cut": synthetic & (downs["time"].to_numpy() <= start),
@@ -206,11 +227,12 @@ def build_history(frame: pd.DataFrame) -> History:
     job = visits["job"].to_numpy()
     same_job_next[:-1] = job[1:] == job[:-1]
     following = np.append(visits["_first"].to_numpy()[1:], np.nan)
-    ended = jobs["exit"].reindex(visits["job"]).to_numpy(float)
+    ended = jobs["exit"].fillna(jobs["assembled"]).reindex(visits["job"]).to_numpy(float)
     leave = np.where(same_job_next, following, ended)
     leave = np.where(np.isnan(visits["scrap"].to_numpy()), leave, visits["scrap"].to_numpy())
     visits["leave"] = leave
     visits = visits.drop(columns=["_first", "_last"]).reset_index(drop=True)
     order = ["job", "product", "station", "machine", "visit", *VISIT_EVENTS, "leave", "synthetic"]
-    outages = _outage_table(frame[event.isin(("down", "up"))], start)
-    return History(visits[order], jobs, outages, start, end)
+    outages = _outage_table(frame[event.isin((*OUTAGE_EVENTS, "up"))], start)
+    reworks = frame.loc[event == "rework", ["job", "station", "time"]].reset_index(drop=True)
+    return History(visits[order], jobs, outages, reworks, start, end)

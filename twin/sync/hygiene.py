@@ -15,8 +15,9 @@ rows), and the visits built from them are flagged ``synthetic`` and left out of 
 - **jobs cut by the window**: a job seen without its ``arrive`` was in the plant before the
   log began: it arrives (and enters, and starts if it was in process) at the log's first
   time; jobs still in the plant at the end are counted;
-- **outages**: a second ``down`` without an ``up`` between is dropped; an ``up`` first of its
-  machine means it was down when the log began; other ``up`` rows without a ``down`` are dropped;
+- **outages**: a second ``down`` (or ``maintenance``) without an ``up`` between is dropped; an
+  ``up`` first of its machine means it was down when the log began; other ``up`` rows without
+  a ``down`` or ``maintenance`` before them are dropped;
 - **machines that never report**: machines a scenario declares that the log never shows, and
   machines seen only failing and being repaired.
 """
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from twin.sync.history import build_history, machine_key
+from twin.sync.history import OUTAGE_EVENTS, build_history, machine_key
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -228,18 +229,17 @@ def _visit_repairs(history: History, frame: pd.DataFrame, report: HygieneReport)
                 repair=np.full(fixable.sum(), "start without finish"),
             )
         )
-    jobs = history.jobs
-    report.open_at_end = int((jobs["exit"].isna() & jobs["scrap"].isna()).sum())
+    report.open_at_end = int(history.in_plant().sum())
     return added
 
 
 def _outage_repairs(frame: pd.DataFrame, t0: float, report: HygieneReport) -> tuple[np.ndarray, list[pd.DataFrame]]:
     """Rows to drop (repeated downs, stray ups) and rows to add (downs at the log's start)."""
-    machine_rows = frame[frame["event"].isin(("down", "up"))]
+    machine_rows = frame[frame["event"].isin((*OUTAGE_EVENTS, "up"))]
     ordered = machine_rows.assign(_key=machine_key(machine_rows["station"], machine_rows["machine"]))
     ordered = ordered.sort_values(["_key", "time"], kind="stable")
     key = ordered["_key"].to_numpy()
-    down = (ordered["event"] == "down").to_numpy()
+    down = ordered["event"].isin(OUTAGE_EVENTS).to_numpy()
     first = np.ones(len(ordered), bool)
     first[1:] = key[1:] != key[:-1]
     previous_down = np.zeros(len(ordered), bool)
@@ -310,7 +310,22 @@ def repair_log(
         extra.index = pd.Index(np.zeros(len(extra), dtype=np.int64), name="row")
         frame = pd.concat([frame, extra])
     rank = frame["event"].map(
-        {"arrive": 0, "down": 1, "up": 1, "finish": 2, "scrap": 3, "exit": 3, "enter": 4, "setup": 5, "start": 6}
+        {
+            "arrive": 0,
+            "down": 1,
+            "maintenance": 1,
+            "up": 1,
+            "finish": 2,
+            "scrap": 3,
+            "exit": 3,
+            "assembled": 3,
+            "rework": 3,
+            "transport_start": 3,
+            "transport_end": 4,
+            "enter": 4,
+            "setup": 5,
+            "start": 6,
+        }
     )
     frame = frame.assign(_rank=rank.to_numpy()).sort_values(["time", "_rank"], kind="stable").drop(columns="_rank")
     for column in ("event", "job", "product", "station", "machine", "repair"):

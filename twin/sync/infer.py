@@ -139,7 +139,7 @@ def structure(history: History) -> Structure:
     """Stations, machines per station and each product's route (see the module doc)."""
     visits = history.visits
     jobs = history.jobs
-    complete = jobs.index[jobs["exit"].notna() & ~jobs["cut"]]
+    complete = jobs.index[(jobs["exit"].notna() | jobs["assembled"].notna()) & ~jobs["cut"]]
     routes, share = _common_routes(visits[visits["job"].isin(complete)], jobs)
     counts = jobs.groupby("product").size()
     for product in counts.index:
@@ -323,8 +323,10 @@ class FailureFinding:
 
 
 def failures(history: History) -> dict[str, FailureFinding]:
-    """Time to failure (basis chosen by fit) and time to repair per station."""
+    """Time to failure (basis chosen by fit) and time to repair per station; planned
+    ``maintenance`` outages are not failures and are left out."""
     outages = history.outages
+    outages = outages[outages["kind"] == "down"]
     if outages.empty:
         return {}
     processing = _processing(history)

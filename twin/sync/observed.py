@@ -7,9 +7,11 @@ each KPI, and the observed and the simulated figures of a backtest cannot drift 
 
 Machine states follow from the job rows (``setup`` -> setup, ``start`` -> busy, ``finish`` ->
 blocked until the job leaves, then idle) with outages on top (``down`` until ``up``, then
-back to what the machine was doing). Jobs that were already in the plant when the log began
-count in WIP and throughput; their lead time is unknown, so lead time and tardiness are
-taken over the jobs that arrived inside the log.
+back to what the machine was doing; ``maintenance`` until ``up`` likewise, in the
+maintenance state). A component consumed by an assembly leaves the plant then (an ASSEMBLED
+record), as in the twin's own log; a ``rework`` row is a REWORK record. Jobs that were
+already in the plant when the log began count in WIP and throughput; their lead time is
+unknown, so lead time and tardiness are taken over the jobs that arrived inside the log.
 """
 
 from __future__ import annotations
@@ -25,6 +27,19 @@ from twin.sync.history import History
 __all__ = ["observed_kpis", "observed_lead_times", "to_event_log"]
 
 _PHASE_RANK = {"setup": 0, "start": 1, "finish": 2, "leave": 3}
+
+_JOB_ORDER = (
+    JobEvent.ARRIVE,
+    JobEvent.ENTER,
+    JobEvent.SETUP,
+    JobEvent.START,
+    JobEvent.FINISH,
+    JobEvent.REWORK,
+    JobEvent.SCRAP,
+    JobEvent.ASSEMBLED,
+    JobEvent.EXIT,
+)
+"""How job records of one instant are ordered (the order the twin's own log uses)."""
 
 
 def _check_names(history: History, scenario: Scenario, source: str) -> None:
@@ -111,15 +126,28 @@ def _job_records(
         has = ~np.isnan(times)
         on = machine[has] if kind != "enter" else np.full(has.sum(), -1)
         parts.append((times[has], job[has], station[has], on, np.full(has.sum(), int(code))))
+    reworks = history.reworks[history.reworks["station"].isin(stations)]
+    parts.append(
+        (
+            reworks["time"].to_numpy(float),
+            reworks["job"].map(job_number).to_numpy(np.int64),
+            reworks["station"].map(stations).to_numpy(np.int64),
+            np.full(len(reworks), -1),
+            np.full(len(reworks), int(JobEvent.REWORK)),
+        )
+    )
     all_jobs = np.arange(len(jobs))
-    for kind, code in (("arrive", JobEvent.ARRIVE), ("exit", JobEvent.EXIT)):
+    for kind, code in (("arrive", JobEvent.ARRIVE), ("exit", JobEvent.EXIT), ("assembled", JobEvent.ASSEMBLED)):
         times = jobs[kind].to_numpy(float)
         has = ~np.isnan(times)
         parts.append(
             (times[has], all_jobs[has], np.full(has.sum(), -1), np.full(has.sum(), -1), np.full(has.sum(), int(code)))
         )
     time, ids, where, on, kinds = (np.concatenate(column) for column in zip(*parts, strict=True))
-    rank = np.array([0, 1, 3, 4, 6, 5, 2])[kinds]  # ARRIVE ENTER SETUP START FINISH SCRAP EXIT
+    rank = np.zeros(max(JobEvent) + 1, np.int64)
+    for i, code in enumerate(_JOB_ORDER):
+        rank[code] = i
+    rank = rank[kinds]
     order = np.lexsort((rank, time))
     log.job_time.extend(time[order].tolist())
     log.job_id.extend(ids[order].astype(int).tolist())
@@ -164,10 +192,13 @@ def _state_records(log: EventLog, history: History, numbers: dict[tuple[str, str
     ogid = np.array(
         [numbers.get((s, m), -1) for s, m in zip(outages["station"], outages["machine"], strict=True)], dtype=np.int64
     )
+    # An outage's start carries its state (DOWN or MAINTENANCE) as a negative phase below -2.
+    out_code = np.where(outages["kind"].to_numpy() == "maintenance", MachineState.MAINTENANCE, MachineState.DOWN)
     for column, delta in (("down", 1.0), ("up", -1.0)):
         times = outages[column].to_numpy(float)
         has = ~np.isnan(times) & (ogid >= 0)
-        parts.append((times[has], ogid[has], np.full(has.sum(), -1), np.full(has.sum(), -1), np.full(has.sum(), delta)))
+        marker = -3 - out_code[has] if delta > 0 else np.full(has.sum(), -1)
+        parts.append((times[has], ogid[has], np.full(has.sum(), -1), marker, np.full(has.sum(), delta)))
     parts.append(
         (
             np.full(machines, history.start),
@@ -183,11 +214,15 @@ def _state_records(log: EventLog, history: History, numbers: dict[tuple[str, str
     boundaries = np.flatnonzero(np.diff(machine)) + 1
     down = np.zeros(len(times))
     current = np.zeros(len(times))
+    outage = np.full(len(times), int(MachineState.DOWN))
     for chunk in np.split(np.arange(len(times)), boundaries):
         down[chunk] = np.clip(np.cumsum(step[chunk]), 0, 1)
         known = np.where(phase[chunk] >= 0, np.arange(len(chunk)), 0)
         current[chunk] = phase[chunk][np.maximum.accumulate(known)]
-    state = np.where(down > 0, int(MachineState.DOWN), current)
+        started = np.where(phase[chunk] <= -3, np.arange(len(chunk)), 0)
+        kind = phase[chunk][np.maximum.accumulate(started)]
+        outage[chunk] = np.where(kind <= -3, -3 - kind, int(MachineState.DOWN))
+    state = np.where(down > 0, outage, current)
     by_time = np.argsort(times, kind="stable")
     log.state_time.extend(times[by_time].tolist())
     log.state_machine.extend(machine[by_time].astype(int).tolist())
