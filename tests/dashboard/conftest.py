@@ -8,6 +8,9 @@ friendly message users see.
 
 from __future__ import annotations
 
+import time
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -159,3 +162,20 @@ def filled(settings: Path) -> Path:
     """The store of :func:`settings` with a few runs, a sweep and an evaluation."""
     fill_store(settings)
     return settings
+
+
+def wait_until_healthy(url: str, alive: Callable[[], str | None], log: Path, timeout_s: float = 90) -> None:
+    """Poll the Streamlit server at ``url`` until its health check answers 200; ``alive`` returns
+    None while its processes run, else why not (the test fails with it, or with ``log`` on timeout)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            pass
+        died = alive()
+        assert died is None, died
+        assert time.monotonic() < deadline, f"dashboard not healthy in {timeout_s:.0f} s: {log.read_text()}"
+        time.sleep(0.3)

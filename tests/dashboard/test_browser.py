@@ -13,14 +13,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.dashboard.conftest import ROOT, fill_store
+from tests.dashboard.conftest import ROOT, fill_store, wait_until_healthy
 from twin.scenario import load_scenario
 from twin.studies.compare import compare
 from twin.studies.store import find_runs, read_meta
@@ -58,17 +57,9 @@ def server(tmp_path: Path, library: Path) -> Iterator[tuple[str, Path]]:
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            assert process.poll() is None, (tmp_path / "server.log").read_text()
-            assert time.monotonic() < deadline, "dashboard did not become healthy in 90 s"
-            time.sleep(0.3)
+        wait_until_healthy(
+            url, lambda: None if process.poll() is None else "the dashboard exited", tmp_path / "server.log"
+        )
         yield url, store
     finally:
         os.kill(process.pid, signal.SIGTERM)

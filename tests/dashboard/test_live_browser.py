@@ -11,8 +11,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -22,7 +20,7 @@ import pytest
 import yaml
 
 from tests.broker import Broker, needs_mosquitto, running_broker
-from tests.dashboard.conftest import ROOT, SMALL_LINE
+from tests.dashboard.conftest import ROOT, SMALL_LINE, wait_until_healthy
 from tests.dashboard.test_browser import CHROMIUM, FLAGS, free_port
 from twin.scenario import parse_scenario
 from twin.studies.whatif import run_whatif
@@ -76,16 +74,7 @@ def floor(tmp_path: Path) -> Iterator[tuple[str, Broker, Path]]:
                 stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
             ))  # fmt: skip
             url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                        if reply.status == 200:
-                            break
-                except OSError:
-                    pass
-                assert time.monotonic() < deadline, (tmp_path / "processes.log").read_text()
-                time.sleep(0.3)
+            wait_until_healthy(url, lambda: None, tmp_path / "processes.log")
             yield url, broker, run
         finally:
             for process in reversed(processes):
