@@ -182,32 +182,14 @@ class Plant:
         if spec.scrap > 0:
             scrap = (spec.scrap, streams.generator(f"scrap:{name}").random)
         pool = self.pools[spec.operator] if spec.operator is not None else None
+        placed = (self.env, self.recorder, self, index, name, spec.buffer, dispatcher, first_machine, spec.machines)
         station: Station
         if lean_station(self.scenario, spec):
-            station = LeanStation(
-                self.env,
-                self.recorder,
-                self,
-                index,
-                name,
-                spec.buffer,
-                dispatcher,
-                first_machine,
-                spec.machines,
-                failures,
-                busy_failures=spec.failures is not None and spec.failures.basis == "busy",
-            )
+            busy_failures = spec.failures is not None and spec.failures.basis == "busy"
+            station = LeanStation(*placed, failures, busy_failures=busy_failures)
         else:
             station = Station(
-                self.env,
-                self.recorder,
-                self,
-                index,
-                name,
-                spec.buffer,
-                dispatcher,
-                first_machine,
-                spec.machines,
+                *placed,
                 failures=failures,
                 setup_time=self._setup_times(name, spec) if spec.setup is not None else None,
                 scrap=scrap,
