@@ -15,7 +15,7 @@ the best state kept. The result is a MaskablePPO file (``model.zip``, its value 
 untrained) that ``twin jobshop --agent ... --decisions active`` and ``twin evaluate
 model:PATH+active`` load, and a ``model_card.json`` with the data, budget and curve.
 
-    python -m agents.self_label OUT [--minutes M] [--samples K] [--seed S]
+    python -m agents.self_label OUT [--minutes M] [--samples K] [--learning-rate LR] [--seed S]
 """
 
 from __future__ import annotations
@@ -211,11 +211,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("out", type=Path, help="folder for model.zip and model_card.json")
     parser.add_argument("--minutes", type=float, default=10.0, help="training budget (wall time)")
     parser.add_argument("--samples", type=int, default=32, help="K, schedules sampled per instance")
+    parser.add_argument("--learning-rate", type=float, default=SelfLabelConfig.learning_rate, help="Adam's step size")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="jobshop_selflabel")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    config = SelfLabelConfig(budget_s=60 * args.minutes, samples=args.samples, seed=args.seed)
+    config = SelfLabelConfig(
+        budget_s=60 * args.minutes, samples=args.samples, learning_rate=args.learning_rate, seed=args.seed
+    )
     net, card = train(config, log=lambda line: print(line, file=sys.stderr, flush=True))
     card["command"] = "python -m agents.self_label " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
     path = save_model(net, card, args.out, args.name)
