@@ -26,6 +26,7 @@ __all__ = [
     "EnvConfig",
     "GeneratorConfig",
     "ImitationConfig",
+    "PerturbationConfig",
     "TrainConfig",
     "ValidationConfig",
     "algorithm_class",
@@ -68,14 +69,43 @@ class GeneratorConfig(_Strict):
         return self
 
 
+class PerturbationConfig(_Strict):
+    """A job shop moved from the textbook to the floor (:class:`twin.jobshop.Perturbation`):
+    every drawn instance runs in the SimPy model with noisy times, breakdowns or arrivals."""
+
+    cv: float = Field(0.0, ge=0, allow_inf_nan=False, description="CV of the process times (lognormal).")
+    mtbf: float | None = Field(
+        None, gt=0, allow_inf_nan=False, description="Mean busy time between breakdowns (needs mttr)."
+    )
+    mttr: float | None = Field(None, gt=0, allow_inf_nan=False, description="Mean time to repair.")
+    arrival_mean: float | None = Field(
+        None, gt=0, allow_inf_nan=False, description="Jobs arrive in file order, exponential gaps of this mean."
+    )
+    due_factor: float | None = Field(
+        None, ge=0, allow_inf_nan=False, description="Due at release plus this factor times the job's work."
+    )
+
+    @model_validator(mode="after")
+    def _breakdowns_paired(self) -> PerturbationConfig:
+        if (self.mtbf is None) != (self.mttr is None):
+            raise ValueError(f"breakdowns need both mtbf and mttr (got mtbf={self.mtbf}, mttr={self.mttr})")
+        return self
+
+
 class DataConfig(_Strict):
-    """A set of problems: exactly one of ``scenario``, ``instances`` or ``generator``."""
+    """A set of problems: exactly one of ``scenario``, ``instances`` or ``generator``; job
+    shops (a generator or ``.txt`` instances) may be ``perturbations`` of the textbook."""
 
     scenario: Path | None = Field(None, description="A scenario (.yaml) run with a new seed every episode.")
     instances: list[Path] | None = Field(
         None, description="Job-shop instance files (.txt) or scenarios, drawn uniformly."
     )
     generator: GeneratorConfig | None = Field(None, description="Random job-shop instances.")
+    perturbations: list[PerturbationConfig] | None = Field(
+        None,
+        description="Job shops on a noisy floor: each episode draws one of these uniformly "
+        "(validation: every problem under each).",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> DataConfig:
@@ -84,6 +114,11 @@ class DataConfig(_Strict):
             raise ValueError(f"give exactly one of scenario, instances, generator (got {', '.join(given) or 'none'})")
         if self.instances is not None and not self.instances:
             raise ValueError("instances: give at least one file")
+        if self.perturbations is not None:
+            if not self.perturbations:
+                raise ValueError("perturbations: give at least one (or leave the key out)")
+            if self.scenario is not None or any(Path(p).suffix != ".txt" for p in self.instances or []):
+                raise ValueError("perturbations apply to job shops only: a generator or .txt instances")
         return self
 
 

@@ -28,7 +28,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,13 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
 from agents.config import DataConfig, ImitationConfig, TrainConfig, ValidationConfig, algorithm_class
 from agents.policies import CandidateActorCriticPolicy, CandidatePolicy
-from agents.training_set import SampledDispatchEnv, generator_source, instances_source, scenario_source
+from agents.training_set import (
+    SampledDispatchEnv,
+    generator_source,
+    instances_source,
+    perturbed_source,
+    scenario_source,
+)
 from twin.studies.store import package_versions
 
 __all__ = ["Case", "PeriodicCallback", "TrainingState", "score_policy", "train", "validation_cases"]
@@ -60,10 +66,20 @@ def _env_kwargs(config: TrainConfig) -> dict[str, Any]:
 def _source(data: DataConfig) -> Any:
     if data.generator is not None:
         g = data.generator
-        return generator_source(g.jobs, g.machines, g.low, g.high)
-    if data.scenario is not None:
-        return scenario_source(data.scenario)
-    return instances_source(data.instances or [])
+        source = generator_source(g.jobs, g.machines, g.low, g.high)
+    elif data.scenario is not None:
+        source = scenario_source(data.scenario)
+    else:
+        source = instances_source(data.instances or [])
+    if data.perturbations:
+        source = perturbed_source(source, _perturbations(data))
+    return source
+
+
+def _perturbations(data: DataConfig) -> list[Any]:
+    from twin.jobshop.instances import Perturbation
+
+    return [Perturbation(**p.model_dump()) for p in data.perturbations or []]
 
 
 @dataclass(frozen=True)
@@ -77,7 +93,7 @@ class Case:
 
 def validation_cases(validation: ValidationConfig) -> list[Case]:
     """The fixed validation episodes of a config."""
-    from twin.jobshop.instances import generate_instance, load_instance
+    from twin.jobshop.instances import generate_instance, instance_to_scenario, load_instance
     from twin.scenario import load_scenario
 
     if validation.generator is not None:
@@ -88,6 +104,13 @@ def validation_cases(validation: ValidationConfig) -> list[Case]:
     else:
         paths = [validation.scenario] if validation.scenario is not None else list(validation.instances or [])
         problems = [load_instance(p) if p.suffix == ".txt" else load_scenario(p) for p in paths]
+    if validation.perturbations:
+        return [
+            Case(f"{problem.name}~{i}", instance_to_scenario(problem, perturbation=replace(p, seed=seed)), seed)
+            for problem in problems
+            for i, p in enumerate(_perturbations(validation))
+            for seed in validation.seeds
+        ]
     return [Case(problem.name, problem, seed) for problem in problems for seed in validation.seeds]
 
 

@@ -19,6 +19,7 @@ episode's return becomes "how much better than the rule", positive when the agen
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -27,7 +28,13 @@ import numpy as np
 
 from twin.dispatching import rule_names
 from twin.envs.dispatch import DispatchEnv
-from twin.jobshop.instances import JobShopInstance, generate_instance, load_instance
+from twin.jobshop.instances import (
+    JobShopInstance,
+    Perturbation,
+    generate_instance,
+    instance_to_scenario,
+    load_instance,
+)
 from twin.scenario import Scenario, load_scenario
 
 __all__ = [
@@ -36,6 +43,7 @@ __all__ = [
     "Source",
     "generator_source",
     "instances_source",
+    "perturbed_source",
     "rule_rollout",
     "scenario_source",
 ]
@@ -64,6 +72,21 @@ def instances_source(paths: Sequence[str | Path]) -> Source:
 
     def draw(rng: np.random.Generator) -> tuple[Problem, int]:
         return problems[int(rng.integers(len(problems)))], int(rng.integers(_SEEDS))
+
+    return draw
+
+
+def perturbed_source(source: Source, perturbations: Sequence[Perturbation]) -> Source:
+    """``source``'s job shops on a noisy floor: each draw takes one of ``perturbations``
+    uniformly and a new seed (its arrivals, process times and breakdowns)."""
+
+    def draw(rng: np.random.Generator) -> tuple[Problem, int]:
+        problem, _ = source(rng)
+        if not isinstance(problem, JobShopInstance):
+            raise ValueError(f"perturbations apply to job shops only (got scenario {problem.name!r})")
+        base = perturbations[int(rng.integers(len(perturbations)))]
+        seed = int(rng.integers(_SEEDS))
+        return instance_to_scenario(problem, perturbation=replace(base, seed=seed)), seed
 
     return draw
 

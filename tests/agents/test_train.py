@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from agents.config import ConfigError, parse_config
 from agents.train import train
+from twin.jobshop.instances import generate_instance
 from twin.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -181,3 +182,47 @@ def test_zoo_configs_are_valid(config: Path) -> None:
     from agents.config import load_config
 
     assert load_config(config).name == config.stem
+
+
+NOISY = {
+    **TINY,
+    "name": "tiny-noisy",
+    "train": {**TINY["train"], "perturbations": [{"cv": 0.5}, {"mtbf": 100.0, "mttr": 10.0}]},
+    "validation": {**TINY["validation"], "perturbations": [{"cv": 0.5}, {"mtbf": 100.0, "mttr": 10.0}], "seeds": [3]},
+}
+
+
+def test_a_run_on_a_noisy_floor_validates_every_problem_under_each_perturbation(tmp_path: Path) -> None:
+    card = train(parse_config(NOISY), tmp_path / "out")
+    scores = card["final_scores"]["per_case"]
+    assert sorted(scores) == sorted(f"rand_4x3_s{s}~{i}#3" for s in (500, 501) for i in (0, 1))
+    for seed in (500, 501):
+        bound = generate_instance(4, 3, seed=seed).lower_bound()
+        noisy, broken = scores[f"rand_4x3_s{seed}~0#3"], scores[f"rand_4x3_s{seed}~1#3"]
+        assert broken >= bound  # breakdowns only add time to the file's process times
+        assert noisy != broken  # each case ran its own floor
+
+
+@pytest.mark.parametrize(
+    ("perturbations", "expected"),
+    [
+        ([], "at least one"),
+        ([{"mtbf": 100.0}], "need both mtbf and mttr"),
+        ([{"cv": -0.1}], "perturbations[0].cv: must be >= 0"),
+        ([{"cv": 0.2, "noise": 1}], "noise"),
+    ],
+)
+def test_bad_perturbations_are_refused_with_the_field(perturbations: list[dict[str, Any]], expected: str) -> None:
+    data = {**TINY, "train": {**TINY["train"], "perturbations": perturbations}}
+    with pytest.raises(ConfigError) as error:
+        parse_config(data)
+    assert "train" in str(error.value) and expected in str(error.value)
+
+
+def test_perturbations_of_a_scenario_are_refused() -> None:
+    data = {
+        **TINY,
+        "train": {"scenario": str(ROOT / "scenarios/examples/job_shop.yaml"), "perturbations": [{"cv": 0.2}]},
+    }
+    with pytest.raises(ConfigError, match="job shops only"):
+        parse_config(data)
