@@ -40,6 +40,25 @@ def test_the_shipped_instances_and_bounds() -> None:
         assert instance.lower_bound() <= entry["upper_bound"]
 
 
+def test_the_held_out_instances_and_bounds() -> None:
+    """ta11-ta80, swv01-20 and yn1-4 are shipped apart, each with a size-true entry whose best
+    known makespan is no better than the instance's own machine-load bound."""
+    folder = JOBSHOP / "heldout"
+    bounds = load_bounds(folder / "bounds.json")
+    expected = [f"ta{i:02d}" for i in range(11, 81)] + [f"swv{i:02d}" for i in range(1, 21)]
+    assert sorted(bounds) == sorted([*expected, "yn1", "yn2", "yn3", "yn4"])
+    assert sorted(p.stem for p in folder.glob("*.txt")) == sorted(bounds)
+    groups = [(20, 15), (20, 20), (30, 15), (30, 20), (50, 15), (50, 20), (100, 20)]  # ta11-20, ta21-30, ...
+    for name, entry in bounds.items():
+        instance = load_instance(folder / f"{name}.txt")
+        assert (instance.n_jobs, instance.machines) == (entry["jobs"], entry["machines"])
+        assert entry["lower_bound"] <= entry["upper_bound"]
+        assert instance.lower_bound() <= entry["upper_bound"]
+        if name.startswith("ta"):
+            group = (int(name[2:]) - 11) // 10
+            assert (instance.n_jobs, instance.machines) == groups[group]
+
+
 def test_read_instance_maps_jobs_and_machines() -> None:
     """Station m<k> is machine k, product j<i> job i, one job at 0, no horizon, constant times."""
     scenario = read_instance(FT06, "spt")
