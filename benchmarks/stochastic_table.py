@@ -2,6 +2,7 @@
 CP-SAT's deterministic schedule carried out there.
 
     python benchmarks/stochastic_table.py [--instances N] [--seeds S] [--time-limit T] [--model PATH]
+        [--noisy-model PATH] [--due-model PATH]
 
 Instances ta01..ta<N> (the one Taillard group this project develops on), each perturbed in
 five ways, beside the unperturbed shop as a reference
@@ -15,8 +16,12 @@ operation lasting about 50):
 
 Every method runs in the twin's SimPy model of the perturbed shop (``twin/Dispatch-v0``),
 seeds 1..S, the same seed giving every method the same process times, breakdowns and
-arrivals (common random numbers). Methods: dispatching rules; a zoo agent (greedy; trained
-on the deterministic 15x15 shop, not on the noisy one); and **CP-SAT's schedule**, solved
+arrivals (common random numbers). Methods: dispatching rules; ``agent``, a zoo agent trained
+on the deterministic 15x15 shop (``--model``, greedy); ``agent for the floor``, trained for
+the noisy floor: ``--noisy-model`` (``agents/zoo/jobshop_noisy``: random 15x15 instances
+under the four noise and breakdown settings) where the makespan is scored, ``--due-model``
+(``agents/zoo/jobshop_due``: random 15x15 instances with these arrivals and due dates,
+tardiness) where tardiness is; and **CP-SAT's schedule**, solved
 once on the deterministic instance (``--time-limit`` s), carried out on the noisy floor two
 ways:
 
@@ -137,7 +142,10 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=10, help="ta01..taN")
     parser.add_argument("--seeds", type=int, default=10, help="noisy runs per instance and setting")
     parser.add_argument("--time-limit", type=float, default=10.0, help="CP-SAT seconds per instance")
-    parser.add_argument("--model", type=Path, default=ROOT / "agents" / "zoo" / "jobshop_15x15" / "model.zip")
+    zoo = ROOT / "agents" / "zoo"
+    parser.add_argument("--model", type=Path, default=zoo / "jobshop_15x15" / "model.zip")
+    parser.add_argument("--noisy-model", type=Path, default=zoo / "jobshop_noisy" / "model.zip")
+    parser.add_argument("--due-model", type=Path, default=zoo / "jobshop_due" / "model.zip")
     args = parser.parse_args()
     import torch
 
@@ -146,20 +154,26 @@ def main() -> None:
     instances = [load_instance(JOBSHOP / f"{name}.txt") for name in names]
     best = best_known([JOBSHOP / "bounds.json"])
     model = load_any_model(args.model) if args.model.is_file() else None
+    noisy_model = load_any_model(args.noisy_model) if args.noisy_model.is_file() else None
+    due_model = load_any_model(args.due_model) if args.due_model.is_file() else None
     solved = {instance.name: solve(instance, time_limit=args.time_limit, workers=None) for instance in instances}
     plans = {instance.name: plan_chooser(instance, solved[instance.name]) for instance in instances}
     agent = ["agent"] if model is not None else []
+    agent += ["agent for the floor"] if noisy_model is not None or due_model is not None else []
     methods: list[str] = [*(f"rule:{r}" for r in RULES), *agent, "cpsat priorities", "cpsat right-shift"]
     values: dict[tuple[str, str], list[float]] = {}
     walls: dict[str, list[float]] = {m: [] for m in methods}
     for label, base in SETTINGS.items():
         tardiness = base.due_factor is not None
+        floor_model = due_model if tardiness else noisy_model
         for instance in instances:
             for seed in range(1, args.seeds + 1):
                 scenario = instance_to_scenario(instance, perturbation=replace(base, seed=seed))
                 floor: list[ScheduledOperation] = []
                 for method in methods:
                     if method.removeprefix("rule:") in DUE_RULES and not tardiness:
+                        continue
+                    if method == "agent for the floor" and floor_model is None:
                         continue
                     env = DispatchEnv(scenario)
                     started = time.perf_counter()
@@ -168,13 +182,15 @@ def main() -> None:
                         result = shifted(instance, solved[instance.name], scenario, floor, base, seed)
                         info["makespan"], info["kpis"]["tardiness_mean"] = result["makespan"], result["tardiness_mean"]
                     else:
-                        if method == "agent":
+                        policy = model
+                        if method in ("agent", "agent for the floor"):
                             choose = None
+                            policy = model if method == "agent" else floor_model
                         elif method == "cpsat priorities":
                             choose = plans[instance.name]
                         else:
                             choose = rule_chooser(method.removeprefix("rule:"))
-                        info = episode(env, seed, choose, model)
+                        info = episode(env, seed, choose, policy)
                         if method == "rule:mwkr":
                             floor = schedule_from_log(env.plant.log)
                     walls[method].append(time.perf_counter() - started)
