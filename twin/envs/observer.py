@@ -81,6 +81,9 @@ class Observer:
         self.layout = layout
         self.scales = scales
         self._obs = np.zeros(layout.size, dtype=np.float32)
+        self._low = np.full(layout.size, -1.0, dtype=np.float32)
+        self._high = np.full(layout.size, 1.0, dtype=np.float32)
+        """The bounds every feature is clipped to, as arrays (cheaper to apply than scalars)."""
         self._plant: Plant | None = None
         self._stations: list[Station] = []
         self._bases = [layout.station(s) for s in range(layout.stations)]
@@ -95,7 +98,7 @@ class Observer:
         self._jobs_seen = 0
         self._states_seen = 0
         self._deciding = -1
-        self._candidates = 0
+        self._candidates_end = 0
 
     def start(self, plant: Plant) -> None:
         """Compute every station from the plant (the slow path, at the first decision)."""
@@ -107,7 +110,7 @@ class Observer:
         self._waiting = [0.0] * len(self._stations)
         self._obs.fill(0.0)
         self._deciding = -1
-        self._candidates = 0
+        self._candidates_end = 0
         log = plant.log
         self._jobs_seen, self._states_seen = len(log.job_station), len(log.state_machine)
         for s in range(len(self._stations)):
@@ -150,8 +153,8 @@ class Observer:
             obs[layout.deciding + deciding] = 1.0
             self._deciding = deciding
         self._write_candidates(station, now)
-        out = np.maximum(obs, -1.0)
-        np.minimum(out, 1.0, out=out)
+        out = np.maximum(obs, self._low)
+        np.minimum(out, self._high, out=out)
         return out
 
     def _catch_up(self, plant: Plant) -> None:
@@ -201,24 +204,20 @@ class Observer:
 
     def _write_candidates(self, station: Station, now: float) -> None:
         """The deciding station's first ``max_queue`` jobs, zeros in the slots after them."""
-        scales, layout = self.scales, self.layout
+        scales, layout, obs = self.scales, self.layout, self._obs
         q = layout.max_queue
-        row = [0.0] * JOB_FEATURES
-        values: list[float] = []
+        base = layout.candidate(0)
         for job in station.queue[:q]:
-            row[JOB_PRESENT] = 1.0
-            row[JOB_PROCESS_TIME] = job.process_time / scales.op_max
             remaining = job.remaining_work
-            row[JOB_REMAINING_WORK] = remaining / scales.work_max
-            row[JOB_REMAINING_OPS] = job.remaining_ops / scales.route_max
-            row[JOB_WAITED] = (now - job.entered) / scales.work_mean
-            row[JOB_SLACK] = 1.0 if math.isinf(job.due) else (job.due - now - remaining) / scales.work_mean
             following = job.next_station
-            row[JOB_NEXT_QUEUE] = 0.0 if following is None else len(following.queue) / q
-            values += row
-        first = layout.candidate(0)
-        end = first + len(values)
-        self._obs[first:end] = values
-        if len(values) < self._candidates:
-            self._obs[end : first + self._candidates] = 0.0
-        self._candidates = len(values)
+            obs[base + JOB_PRESENT] = 1.0
+            obs[base + JOB_PROCESS_TIME] = job.process_time / scales.op_max
+            obs[base + JOB_REMAINING_WORK] = remaining / scales.work_max
+            obs[base + JOB_REMAINING_OPS] = job.remaining_ops / scales.route_max
+            obs[base + JOB_WAITED] = (now - job.entered) / scales.work_mean
+            obs[base + JOB_SLACK] = 1.0 if math.isinf(job.due) else (job.due - now - remaining) / scales.work_mean
+            obs[base + JOB_NEXT_QUEUE] = 0.0 if following is None else len(following.queue) / q
+            base += JOB_FEATURES
+        if base < self._candidates_end:
+            obs[base : self._candidates_end] = 0.0
+        self._candidates_end = base
