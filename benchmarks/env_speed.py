@@ -14,7 +14,9 @@ that machine noise hits both alike.
 A step is one decision of the env: the twin asks only where a choice exists (a queue of two
 or more jobs), JSSEnv at every operation and no-op, so the twin also needs fewer steps per
 episode; both columns are printed. Figures are medians of ``--repeat`` episodes after one
-warm-up; **ratio** = twin steps/s / JSSEnv steps/s (target >= 1).
+warm-up; **ratio** = twin steps/s / JSSEnv steps/s (target >= 1, not met: 2026-12-03, with
+the incremental observation, 0.50-0.71 on ft10 and 0.71-0.86 on ta01 in three runs at load
+average 3.4-3.6 on 2 cores, against 0.53-0.57 and 0.69-0.79 before; see the README).
 
 Usage::
 

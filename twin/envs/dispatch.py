@@ -12,31 +12,14 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from twin.dispatching import Rule, rule_names
-from twin.envs.observation import (
-    GLOBAL_PENDING,
-    GLOBAL_PROGRESS,
-    GLOBAL_WIP,
-    JOB_NEXT_QUEUE,
-    JOB_PRESENT,
-    JOB_PROCESS_TIME,
-    JOB_REMAINING_OPS,
-    JOB_REMAINING_WORK,
-    JOB_SLACK,
-    JOB_WAITED,
-    STATION_BUSY,
-    STATION_IN_PROGRESS,
-    STATION_QUEUE,
-    STATION_UNAVAILABLE,
-    STATION_WORK,
-    Layout,
-)
+from twin.dispatching import RULES, Rule, rule_names
+from twin.envs.observation import GLOBAL_PROGRESS, Layout
+from twin.envs.observer import Observer, Scales
 from twin.jobshop.instances import JobShopInstance, instance_to_scenario, read_instance
 from twin.measure.kpi import compute_kpis
 from twin.scenario import Scenario, load_scenario
 from twin.scenario.state import PlantState
 from twin.sim.job import Job
-from twin.sim.log import MachineState
 from twin.sim.plant import Plant
 from twin.sim.station import Station
 from twin.sim.warmstart import warm_start_problems
@@ -49,9 +32,6 @@ REWARD_KINDS: tuple[str, ...] = get_args(RewardKind)
 
 DEFAULT_RULES: tuple[str, ...] = ("fifo", "spt", "lpt", "edd", "mwkr", "mopnr", "cr", "atc")
 """The rules an action may pick in ``mode="rule"``, in action order."""
-
-
-_BUSY, _SETUP, _IDLE = int(MachineState.BUSY), int(MachineState.SETUP), int(MachineState.IDLE)
 
 
 class _TrackedPlant(Plant):
@@ -291,7 +271,6 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         self.stations = list(spec.stations)
         self._deciding = [name for name, station in spec.stations.items() if station.batch is None]
         """Stations whose decisions the agent takes (batch stations form batches by their rule)."""
-        self._station_index = {name: i for i, name in enumerate(self.stations)}
         self._measure(spec)
         has_due = any(
             p.due_date is not None or any(o.due is not None for o in p.release or []) for p in spec.products.values()
@@ -308,12 +287,13 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
             raise ValueError(f"max_queue must be >= 1 (got {max_queue})")
         self.max_queue = max_queue
         self.layout = Layout(len(self.stations), max_queue)
-        self._station_bases = [self.layout.station(s) for s in range(len(self.stations))]
         size = self.layout.size
         self._size = size
         self._n_actions = max_queue if mode == "job" else len(self.rules)
         self.observation_space = spaces.Box(-1.0, 1.0, (size,), np.float32)
         self.action_space = spaces.Discrete(self._n_actions)
+        scales = Scales(self.op_max, self.work_max, self.work_mean, self.route_max, self._total_work, spec.horizon)
+        self._observer = Observer(self.layout, scales)
         self._plant: _TrackedPlant | None = None
         self._warm = False
         self._pending: deque[Station] = deque()
@@ -390,6 +370,7 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         self.decisions = 0
         self._episode_over = False
         self._done = self._advance()
+        self._observer.start(self._plant)
         return self._observe(), self._info()
 
     def step(self, action: int | np.integer[Any]) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -402,10 +383,9 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         if not self._pending:  # a scenario without decisions: one step, action ignored
             return self._finish_step({})
         station = self._pending.popleft()
-        mask = self._mask(station)
         index = int(action)
         extra: dict[str, Any] = {}
-        if not (0 <= index < len(mask) and mask[index]):
+        if not 0 <= index < self._choices(station):
             extra["invalid_action"] = True
             index = 0
         job_index = (
@@ -498,6 +478,9 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         return False
 
     def _rule(self, name: str, station: Station) -> Rule:
+        plain = RULES.get(name)
+        if plain is not None:  # needs nothing of the plant: skip building its context per episode
+            return plain
         key = (name, station.name)
         rule = self._rule_cache.get(key)
         if rule is None:
@@ -505,11 +488,13 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
             rule = self._rule_cache[key] = self._plant.rule_for(station.name, name)
         return rule
 
+    def _choices(self, station: Station) -> int:
+        """How many actions are valid at ``station``'s decision: the first ones."""
+        return len(self.rules) if self.mode == "rule" else min(len(station.queue), self.max_queue)
+
     def _mask(self, station: Station) -> np.ndarray:
-        if self.mode == "rule":
-            return np.ones(len(self.rules), dtype=bool)
-        mask = np.zeros(self.max_queue, dtype=bool)
-        mask[: min(len(station.queue), self.max_queue)] = True
+        mask = np.zeros(self._n_actions, dtype=bool)
+        mask[: self._choices(station)] = True
         return mask
 
     def _reward(self) -> float:
@@ -544,68 +529,8 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         return info
 
     def _observe(self) -> np.ndarray:
-        plant = self._plant
-        assert plant is not None
-        obs = np.zeros(self._size, dtype=np.float32)
         if not self._pending:
+            obs = np.zeros(self._size, dtype=np.float32)
             obs[GLOBAL_PROGRESS] = 1.0
             return obs
-        now = plant.env.now
-        q = self.max_queue
-        n = len(self.stations)
-        layout = self.layout
-        station = self._pending[0]
-        in_process = 0.0
-        op_max, bases = self.op_max, self._station_bases
-        for s, other in enumerate(plant.stations.values()):
-            queue = other.queue
-            # The same sums, in the same order, as job.remaining_work / job.process_time would give.
-            waiting = 0.0
-            work = 0.0
-            for job in queue:
-                step = job.plan[job.step]
-                waiting += step.remaining_work
-                work += step.mean
-            busy = unavailable = 0
-            remaining = 0.0
-            machines = other.machines
-            for machine in machines:
-                state = machine.state
-                if state in (_BUSY, _SETUP):
-                    busy += 1
-                    remaining += machine.time_left(now)
-                elif state != _IDLE:
-                    unavailable += 1
-                held = machine.job
-                if held is not None:
-                    in_process += held.plan[held.step].remaining_work
-            count = len(machines)
-            base = bases[s]
-            obs[base + STATION_QUEUE] = len(queue) / q
-            obs[base + STATION_BUSY] = busy / count
-            obs[base + STATION_UNAVAILABLE] = unavailable / count
-            obs[base + STATION_WORK] = work / (op_max * count * q)
-            obs[base + STATION_IN_PROGRESS] = remaining / (count * op_max)
-            in_process += waiting
-        if self.closed:
-            unreleased = plant.to_release * self.work_mean
-            obs[GLOBAL_PROGRESS] = 1.0 - (in_process + unreleased) / max(self._total_work, 1e-9)
-        else:
-            obs[GLOBAL_PROGRESS] = (now - plant.start) / float(self.scenario.horizon or 1.0)
-        obs[GLOBAL_WIP] = plant.in_system / (n * q)
-        obs[GLOBAL_PENDING] = (len(self._pending) - 1) / n
-        obs[layout.deciding + self._station_index[station.name]] = 1.0
-        for i, job in enumerate(station.queue[:q]):
-            base = layout.candidate(i)
-            obs[base + JOB_PRESENT] = 1.0
-            obs[base + JOB_PROCESS_TIME] = job.process_time / self.op_max
-            obs[base + JOB_REMAINING_WORK] = job.remaining_work / self.work_max
-            obs[base + JOB_REMAINING_OPS] = job.remaining_ops / self.route_max
-            obs[base + JOB_WAITED] = (now - job.entered) / self.work_mean
-            slack = 1.0 if math.isinf(job.due) else (job.due - now - job.remaining_work) / self.work_mean
-            obs[base + JOB_SLACK] = slack
-            following = job.next_station
-            if following is not None:
-                obs[base + JOB_NEXT_QUEUE] = len(following.queue) / q
-        np.clip(obs, -1.0, 1.0, out=obs)
-        return obs
+        return self._observer.observe(self._pending[0], len(self._pending) - 1)
