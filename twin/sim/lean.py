@@ -6,13 +6,15 @@ and :class:`LeanMachine` are :class:`~twin.sim.station.Station` and
 :class:`~twin.sim.station.Machine` for those: the same model, event for event and record for
 record (a test compares the logs bit for bit), with the checks for absent features taken out,
 the operation's steps folded into fewer calls (each reads ``now`` once and writes each
-record with one call of the recorder), and a ``deque`` for a FIFO buffer (``popleft`` where a
+record with one call of the recorder), each machine's operations waiting on one reusable
+:class:`~twin.sim.alarm.Alarm` rather than a new timeout apiece, and a ``deque`` for a FIFO buffer (``popleft`` where a
 list would shift every waiting job). With a :class:`~twin.sim.tally.KpiTally` instead of the
 log, a machine that frees with jobs waiting skips the idle record of zero length.
 
 :class:`~twin.sim.plant.Plant` picks them per station (:func:`lean_station`); a lean
 station's machines are lean unless their breakdowns count busy time (those keep the general
-machine, which lean stations drive through the same public calls).
+machine, which lean stations drive through the same public calls); a calendar-time failure
+interrupts a lean machine's operation, which it finishes on its own path after the repair.
 """
 
 from __future__ import annotations
