@@ -11,7 +11,7 @@ import pytest
 from pydantic import TypeAdapter
 from scipy import stats
 
-from twin.scenario.distributions import BLOCK, Constant, Distribution, Empirical, Exponential, Normal
+from twin.scenario.distributions import BLOCK, Constant, Distribution, Empirical, Exponential, Normal, row_sampler
 
 SPEC = TypeAdapter(Distribution)
 N = 200_000
@@ -128,6 +128,23 @@ def test_sampler_hands_out_draws_in_order(spec: Any) -> None:
     expected = np.concatenate([spec.draw(rng, BLOCK) for _ in range(3)])[: len(values)].tolist()
     assert values == expected
     assert all(type(v) is float for v in values)
+
+
+def test_row_sampler_gives_each_streams_values_in_order() -> None:
+    """A row holds the next value of every spec's own sampler (constants included), across
+    block boundaries: drawing a job's times as a row changes no number."""
+    specs: list[Any] = [
+        Exponential(dist="exponential", mean=1.5),
+        Constant(value=2.0),
+        Normal(dist="normal", mean=3, sd=1),
+        Empirical(dist="empirical", values=[1, 2, 3]),
+    ]
+    rows = row_sampler([spec.block_source(lambda i=i: np.random.default_rng(i)) for i, spec in enumerate(specs)])
+    samplers = [spec.stream_sampler(lambda i=i: np.random.default_rng(i)) for i, spec in enumerate(specs)]
+    for _ in range(2 * BLOCK + 10):
+        row = rows()
+        assert row == [sample() for sample in samplers]
+        assert all(type(v) is float for v in row)
 
 
 def test_same_seed_same_samples() -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal, get_args
 
 import numpy as np
@@ -52,6 +52,7 @@ __all__ = [
     "Triangular",
     "Uniform",
     "Weibull",
+    "row_sampler",
     "scale_distribution",
 ]
 
@@ -130,6 +131,13 @@ class _Spec(BaseModel):
         costs more than a job-shop operation)."""
         return self.sampler(generator())
 
+    def block_source(self, generator: Callable[[], np.random.Generator]) -> Callable[[], np.ndarray]:
+        """Blocks of :data:`BLOCK` values, one per call, from the generator that ``generator()``
+        makes: the blocks :meth:`stream_sampler`'s sampler hands out one value at a time."""
+        rng = generator()
+        draw = self.draw
+        return lambda: draw(rng, BLOCK)
+
 
 class Constant(_Spec):
     """Always ``value``; written in scenarios as a bare number."""
@@ -151,6 +159,10 @@ class Constant(_Spec):
     def stream_sampler(self, generator: Callable[[], np.random.Generator]) -> Sampler:
         value = float(self.value)
         return lambda: value
+
+    def block_source(self, generator: Callable[[], np.random.Generator]) -> Callable[[], np.ndarray]:
+        block = np.full(BLOCK, float(self.value))
+        return lambda: block
 
     @model_serializer
     def _as_number(self) -> float:
@@ -346,6 +358,20 @@ class Empirical(_Spec):
         values = np.asarray(self.values, dtype=float)
         picks: np.ndarray = values[rng.choice(len(values), size=size, p=self._probabilities())]
         return picks
+
+
+def row_sampler(sources: Sequence[Callable[[], np.ndarray]]) -> Callable[[], list[float]]:
+    """One value of each block source per call, as a list: the values that the sources' own
+    samplers, called once each in order, would give (row ``k`` holds the ``k``-th value of
+    every source), in one call instead of one per source. A job's process times are drawn so."""
+    rows: list[list[float]] = []
+
+    def sample() -> list[float]:
+        if not rows:
+            rows.extend(reversed(np.column_stack([source() for source in sources]).tolist()))
+        return rows.pop()
+
+    return sample
 
 
 def _bare_number_is_constant(value: Any) -> Any:

@@ -6,13 +6,15 @@ and :class:`LeanMachine` are :class:`~twin.sim.station.Station` and
 :class:`~twin.sim.station.Machine` for those: the same model, event for event and record for
 record (a test compares the logs bit for bit), with the checks for absent features taken out,
 the operation's steps folded into fewer calls (each reads ``now`` once and writes each
-record with one call of the recorder), and a ``deque`` for a FIFO buffer (``popleft`` where a
+record with one call of the recorder), each machine's operations waiting on one reusable
+:class:`~twin.sim.alarm.Alarm` rather than a new timeout apiece, and a ``deque`` for a FIFO buffer (``popleft`` where a
 list would shift every waiting job). With a :class:`~twin.sim.tally.KpiTally` instead of the
 log, a machine that frees with jobs waiting skips the idle record of zero length.
 
 :class:`~twin.sim.plant.Plant` picks them per station (:func:`lean_station`); a lean
 station's machines are lean unless their breakdowns count busy time (those keep the general
-machine, which lean stations drive through the same public calls).
+machine, which lean stations drive through the same public calls); a calendar-time failure
+interrupts a lean machine's operation, which it finishes on its own path after the repair.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-from simpy import Environment, Timeout
+from simpy import Environment, Event
 
 from twin.dispatching import fifo
 from twin.scenario import Scenario
 from twin.scenario import Station as StationSpec
+from twin.sim.alarm import Alarm
 from twin.sim.job import Job
 from twin.sim.log import MachineState, Recorder
 from twin.sim.station import HOLDING, NONE, PROCESSING, Dispatcher, FailureModel, Machine, Plantlike, Station
@@ -147,10 +150,12 @@ class LeanStation(Station):
 
 class LeanMachine(Machine):
     """A :class:`Machine` at a lean station: it never sets up or is maintained, and fails, if
-    at all, on a calendar-time basis (a failure stops the operation through the general
-    machine's ``halt``; the repaired machine resumes it through the general ``_run``)."""
+    at all, on a calendar-time basis. Its operation waits on an :class:`~twin.sim.alarm.Alarm`
+    (one per machine, set again for each operation) instead of a new timeout; a failure stops
+    the operation through the general ``halt``, which silences the alarm, and the repaired
+    machine resumes it on a fresh alarm, so the rest of it ends here too."""
 
-    __slots__ = ("tallied",)
+    __slots__ = ("alarm", "tallied")
 
     def __init__(self, station: Station, index: int, gid: int, failure: FailureModel | None) -> None:
         super().__init__(station, index, gid, failure)
@@ -158,6 +163,8 @@ class LeanMachine(Machine):
         """Whether the run keeps KPI sums, not the log: then a machine that frees with jobs
         waiting (it takes one at once) records no idle state of zero length, which adds
         nothing to the sums (the log keeps every record)."""
+        self.alarm = Alarm(self.env, self._done)
+        """Rings when the operation in hand ends."""
 
     def start(self, job: Job) -> None:
         """Take ``job`` and process it."""
@@ -172,13 +179,10 @@ class LeanMachine(Machine):
         duration = job.times[job.step]
         self.phase_start = now
         self.left = duration
-        self.token += 1
-        Timeout(self.env, duration, self.token).callbacks.append(self._done)
+        self.alarm.set(duration)
 
-    def _done(self, event: Timeout) -> None:
+    def _done(self, event: Event) -> None:
         """The operation ended: the job moves on, leaves the plant, or blocks the machine."""
-        if event._value != self.token:
-            return  # a calendar failure interrupted the operation (it resumes by the general path)
         now = self.env.now
         job = self.job
         assert job is not None
@@ -217,3 +221,21 @@ class LeanMachine(Machine):
             self.log.state(self.env.now, self.gid, _IDLE)
         station.free.append(self)
         station.dispatch()
+
+    def halt(self) -> None:
+        """Stop what the machine is doing (:meth:`Machine.halt`); an operation's alarm is
+        silenced and replaced, as the general machine cancels its timer."""
+        if self.alarm.pending:
+            self.alarm.cancel()
+            self.alarm = Alarm(self.env, self._done)
+        super().halt()
+
+    def _resume(self) -> None:
+        """Back in service: an interrupted operation runs what it had left, on the alarm (the
+        general machine's ``_run``, without its busy-time clocks, which a lean machine has none of)."""
+        if self.phase != PROCESSING:
+            super()._resume()
+            return
+        self.set_state(_BUSY)
+        self.phase_start = self.env.now
+        self.alarm.set(self.left)

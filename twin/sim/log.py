@@ -87,7 +87,13 @@ class VehicleState(IntEnum):
         return self.name.lower()
 
 
-_ENTER, _START, _FINISH, _EXIT = (int(JobEvent.ENTER), int(JobEvent.START), int(JobEvent.FINISH), int(JobEvent.EXIT))
+_ARRIVE, _ENTER, _START, _FINISH, _EXIT = (
+    int(JobEvent.ARRIVE),
+    int(JobEvent.ENTER),
+    int(JobEvent.START),
+    int(JobEvent.FINISH),
+    int(JobEvent.EXIT),
+)
 
 
 class Recorder(Protocol):
@@ -117,6 +123,9 @@ class Recorder(Protocol):
 
     def new_job(self, product: int, due: float) -> int:
         """Register a job; its id."""
+
+    def on_arrive(self, time: float, product: int, due: float) -> int:
+        """``new_job(product, due)``, then ``job(time, id, -1, -1, ARRIVE)``, in one call; the id."""
 
 
 class EventLog:
@@ -202,6 +211,18 @@ class EventLog:
         self.job_product.append(product)
         self.job_due.append(due)
         return len(self.job_product) - 1
+
+    def on_arrive(self, time: float, product: int, due: float) -> int:
+        """Register a job that enters the plant at ``time`` and record its arrival; its id."""
+        self.job_product.append(product)
+        self.job_due.append(due)
+        job = len(self.job_product) - 1
+        self.job_time.append(time)
+        self.job_id.append(job)
+        self.job_station.append(-1)
+        self.job_machine.append(-1)
+        self.job_kind.append(_ARRIVE)
+        return job
 
     def columns(self) -> dict[str, np.ndarray]:
         """Zero-copy numpy views of every column (valid while the log is not appended to)."""

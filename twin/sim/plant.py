@@ -21,14 +21,15 @@ from twin.dispatching import Rule, RuleContext, make_rule
 from twin.errors import SimulationStalled
 from twin.scenario import Order, Product, Scenario, shortest_paths
 from twin.scenario import Station as StationSpec
-from twin.scenario.distributions import Sampler
+from twin.scenario.distributions import Sampler, row_sampler
 from twin.scenario.flows import moves, rework_step
 from twin.sim import warmstart
+from twin.sim.alarm import Alarm
 from twin.sim.assembly import AssemblyKits
 from twin.sim.batching import Batching, BatchMachine
 from twin.sim.job import Job, Step
 from twin.sim.lean import LeanStation, lean_station
-from twin.sim.log import EventLog, JobEvent, Recorder
+from twin.sim.log import EventLog, Recorder
 from twin.sim.maintenance import Upkeep
 from twin.sim.operators import OperatorPool
 from twin.sim.rework import Rework
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Plant", "SimulationStalled"]
 
-_ARRIVE = int(JobEvent.ARRIVE)
 _ONE_AT_ZERO = Order(at=0.0)
 """The release of a product without arrivals or orders: one job at time 0 (validated once)."""
 
@@ -308,59 +308,73 @@ class Plant:
 
         return setup_time
 
-    def _plan(self, product: str, spec: Product) -> tuple[tuple[Step, ...], list[Sampler]]:
+    def _plan(self, product: str, spec: Product) -> tuple[tuple[Step, ...], Callable[[], list[float]]]:
+        """The product's route resolved against the plant, and what draws a job's process
+        times: one value per step, each step from its own stream, in one call."""
         dists = [self.scenario.process_time(product, i) for i in range(len(spec.route))]
         means = [dist.mean for dist in dists]
         steps = tuple(Step(self.stations[op.station], means[i], sum(means[i:])) for i, op in enumerate(spec.route))
         generator = self.streams.generator
-        samplers = [dist.stream_sampler(partial(generator, f"process:{product}:{i}")) for i, dist in enumerate(dists)]
-        return steps, samplers
+        sources = [dist.block_source(partial(generator, f"process:{product}:{i}")) for i, dist in enumerate(dists)]
+        return steps, row_sampler(sources)
 
     def _start_sources(self) -> None:
         for index, (name, product) in enumerate(self.scenario.products.items()):
+            enter = self._entrance(index, name)
             if product.arrival is not None:
-                self._start_stream(index, name, product)
+                self._start_stream(name, product, enter)
             else:
                 orders = product.release if product.release is not None else [_ONE_AT_ZERO]
                 for order in orders:
                     if order.at < self.start:
                         continue  # released before a warm start: its jobs are in the state, or gone
                     self.to_release += order.quantity
-                    Timeout(self.env, order.at - self.start).callbacks.append(self._releaser(index, name, order))
+                    Timeout(self.env, order.at - self.start).callbacks.append(self._releaser(enter, order))
 
-    def _releaser(self, index: int, name: str, order: Order) -> Callable[[object], None]:
+    def _releaser(self, enter: Callable[[float | None], None], order: Order) -> Callable[[object], None]:
         def release(_: object) -> None:
             for _job in range(order.quantity):
-                self._arrive(index, name, order.due)
+                enter(order.due)
 
         return release
 
-    def _start_stream(self, index: int, name: str, product: Product) -> None:
+    def _start_stream(self, name: str, product: Product, enter: Callable[[float | None], None]) -> None:
+        """Jobs enter at the product's inter-arrival times, the next arrival set as one enters."""
         assert product.arrival is not None
         gap = product.arrival.sampler(self.streams.generator(f"arrival:{name}"), advancing=True)
-        env = self.env
 
         def arrive(_: object) -> None:
-            self._arrive(index, name, None)
-            Timeout(env, gap()).callbacks.append(arrive)
+            enter(None)
+            alarm.set(gap())
 
-        Timeout(env, gap()).callbacks.append(arrive)
+        alarm = Alarm(self.env, arrive)
+        alarm.set(gap())
 
-    def _arrive(self, index: int, name: str, due: float | None) -> None:
-        """A job of product ``name`` enters the plant and heads for its first station."""
-        now = self.env.now
+    def _entrance(self, index: int, name: str) -> Callable[[float | None], None]:
+        """What lets a job of product ``name`` (number ``index``) into the plant, due at the
+        given time or, given None, after the product's slack (no due date: never): its process
+        times are drawn, its arrival recorded, and it heads for its first station. What the
+        product fixes is looked up once here, not per job."""
         product = self.scenario.products[name]
-        if due is None:
-            due = now + product.due_date.slack if product.due_date is not None else math.inf
-        steps, samplers = self.plans[name]
-        job_id = self.recorder.new_job(index, due)
-        job = Job(job_id, index, product.family or name, steps, [draw() for draw in samplers], now, due)
-        self.recorder.job(now, job_id, -1, -1, _ARRIVE)
-        self.arrived += 1
-        self.in_system += 1
-        if product.arrival is None:
-            self.to_release -= 1
-        steps[0].station.offer(job, None)
+        steps, draw_times = self.plans[name]
+        family = product.family or name
+        slack = product.due_date.slack if product.due_date is not None else None
+        released = product.arrival is None
+        first = steps[0].station
+        env, arrive = self.env, self.recorder.on_arrive
+
+        def enter(due: float | None) -> None:
+            now = env.now
+            if due is None:
+                due = now + slack if slack is not None else math.inf
+            job = Job(arrive(now, index, due), index, family, steps, draw_times(), now, due)
+            self.arrived += 1
+            self.in_system += 1
+            if released:
+                self.to_release -= 1
+            first.offer(job, None)
+
+        return enter
 
     def job_left(self, job: Job) -> None:
         """A job left the plant; a closed scenario ends with its last job."""

@@ -91,6 +91,19 @@ class KpiTally:
         self._taken.append(math.nan)
         return len(self.job_product) - 1
 
+    def on_arrive(self, time: float, product: int, due: float) -> int:
+        """``new_job(product, due)``, then ``job(time, id, -1, -1, ARRIVE)``, in one call; the id."""
+        self.job_product.append(product)
+        self.job_due.append(due)
+        self._arrival.append(time)
+        self._entered.append(0.0)
+        self._taken.append(math.nan)
+        if time > self._wip_since:
+            self.wip_area += self._wip * (time - self._wip_since)
+            self._wip_since = time
+        self._wip += 1
+        return len(self.job_product) - 1
+
     def job(self, time: float, job: int, station: int, machine: int, kind: int) -> None:
         """Account for a job event (the arguments of :meth:`EventLog.job`)."""
         if kind == _ENTER:
