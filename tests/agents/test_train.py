@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from agents.config import ConfigError, parse_config
 from agents.train import train
-from twin.jobshop.instances import generate_instance
 from twin.cli import app
+from twin.jobshop.instances import generate_instance
 
 ROOT = Path(__file__).resolve().parents[2]
 
