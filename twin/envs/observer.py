@@ -19,6 +19,7 @@ their places :class:`~twin.envs.observation.Layout`'s.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -53,20 +54,18 @@ __all__ = ["Observer", "Scales"]
 _BUSY, _SETUP, _IDLE = int(MachineState.BUSY), int(MachineState.SETUP), int(MachineState.IDLE)
 
 
+@dataclass(frozen=True)
 class Scales:
     """What the features are divided by (mean times of the scenario, see the env's docstring)."""
 
-    def __init__(
-        self, op_max: float, work_max: float, work_mean: float, route_max: int, total_work: float, horizon: float | None
-    ) -> None:
-        self.op_max = op_max
-        self.work_max = work_max
-        self.work_mean = work_mean
-        self.route_max = route_max
-        self.total_work = total_work
-        """Mean work content of a closed scenario (for the progress feature)."""
-        self.horizon = horizon
-        """The episode's length of an open plant (None: closed, progress by work done)."""
+    op_max: float
+    work_max: float
+    work_mean: float
+    route_max: int
+    total_work: float
+    """Mean work content of a closed scenario (for the progress feature)."""
+    horizon: float | None
+    """The episode's length of an open plant (None: closed, progress by work done)."""
 
 
 class Observer:
