@@ -161,7 +161,7 @@ def test_every_page_in_a_browser(server: tuple[str, Path], tmp_path: Path, libra
             ("agents", "Agents"),
         ):  # fmt: skip
             page.goto(f"{url}/{path}")
-            page.get_by_role("heading", name=heading).wait_for()
+            page.get_by_role("heading", name=heading, exact=True).wait_for()
             page.wait_for_timeout(3000)
             assert page.locator("[data-testid='stException']").count() == 0
             page.screenshot(path=shots / f"{path or 'overview'}.png", full_page=True)
