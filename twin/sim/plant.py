@@ -21,7 +21,7 @@ from twin.dispatching import Rule, RuleContext, make_rule
 from twin.errors import SimulationStalled
 from twin.scenario import Order, Product, Scenario, shortest_paths
 from twin.scenario import Station as StationSpec
-from twin.scenario.distributions import Sampler, row_sampler
+from twin.scenario.distributions import Constant, Sampler, row_sampler
 from twin.scenario.flows import moves, rework_step
 from twin.sim import warmstart
 from twin.sim.alarm import Alarm
@@ -310,10 +310,13 @@ class Plant:
 
     def _plan(self, product: str, spec: Product) -> tuple[tuple[Step, ...], Callable[[], list[float]]]:
         """The product's route resolved against the plant, and what draws a job's process
-        times: one value per step, each step from its own stream, in one call."""
+        times: one value per step, each step from its own stream, in one call. A route of
+        constant times (a job shop) copies one row rather than drawing blocks of rows."""
         dists = [self.scenario.process_time(product, i) for i in range(len(spec.route))]
         means = [dist.mean for dist in dists]
         steps = tuple(Step(self.stations[op.station], means[i], sum(means[i:])) for i, op in enumerate(spec.route))
+        if all(isinstance(dist, Constant) for dist in dists):
+            return steps, [float(mean) for mean in means].copy
         generator = self.streams.generator
         sources = [dist.block_source(partial(generator, f"process:{product}:{i}")) for i, dist in enumerate(dists)]
         return steps, row_sampler(sources)
