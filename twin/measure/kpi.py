@@ -72,8 +72,28 @@ STATE_KPIS = {
 }
 """Per-station KPI holding the time fraction of each machine state."""
 
-_LEAVE = (JobEvent.EXIT, JobEvent.SCRAP, JobEvent.ASSEMBLED)
-"""Job events at which a job leaves the plant."""
+_ARRIVE, _ENTER, _SETUP, _START, _FINISH, _EXIT, _SCRAP, _REWORK, _ASSEMBLED = (
+    int(event)
+    for event in (
+        JobEvent.ARRIVE,
+        JobEvent.ENTER,
+        JobEvent.SETUP,
+        JobEvent.START,
+        JobEvent.FINISH,
+        JobEvent.EXIT,
+        JobEvent.SCRAP,
+        JobEvent.REWORK,
+        JobEvent.ASSEMBLED,
+    )
+)
+"""The job event codes as plain ints: numpy compares an array with an int several times
+faster than with an ``IntEnum`` member, and the KPIs of a short run are mostly such compares."""
+
+
+def _leaves(kind: np.ndarray) -> np.ndarray:
+    """Which job records are a job leaving the plant (complete, scrapped or assembled)."""
+    leaves: np.ndarray = (kind == _EXIT) | (kind == _SCRAP) | (kind == _ASSEMBLED)
+    return leaves
 
 
 MAIN_KPIS = ("throughput", "wip_mean", "lead_time_mean", "tardiness_mean")
@@ -168,8 +188,8 @@ def wip_series(log: EventLog, edges: np.ndarray) -> np.ndarray:
     """Time-average WIP (jobs in the plant) within each interval ``[edges[i], edges[i+1])``."""
     cols = log.columns()
     kind, time = cols["job_kind"], cols["job_time"]
-    moves = (kind == JobEvent.ARRIVE) | np.isin(kind, _LEAVE)
-    level = np.cumsum(np.where(kind[moves] == JobEvent.ARRIVE, 1.0, -1.0))
+    moves = (kind == _ARRIVE) | _leaves(kind)
+    level = np.cumsum(np.where(kind[moves] == _ARRIVE, 1.0, -1.0))
     return step_average(time[moves], level, edges)
 
 
@@ -214,7 +234,7 @@ def _waits(cols: dict[str, np.ndarray], start: float, end: float, stations: int)
     total = np.zeros(stations)
     count = np.zeros(stations)
     kind_all, station_all = cols["job_kind"], cols["job_station"]
-    relevant = (kind_all == JobEvent.ENTER) | (kind_all == JobEvent.SETUP) | (kind_all == JobEvent.START)
+    relevant = (kind_all == _ENTER) | (kind_all == _SETUP) | (kind_all == _START)
     for low, high in _key_ranges(len(kind_all), stations):
         pick = np.flatnonzero(relevant & (station_all >= low) & (station_all < high))
         station, job, time, kind = (cols[c][pick] for c in ("job_station", "job_id", "job_time", "job_kind"))
@@ -223,8 +243,8 @@ def _waits(cols: dict[str, np.ndarray], start: float, end: float, stations: int)
         # the SETUP record if there is one, else at the START record; its ENTER is just before.
         order = np.lexsort((job, station))
         station, time, kind = station[order], time[order], kind[order]
-        starts = np.flatnonzero(kind == JobEvent.START)
-        taken = starts - (kind[starts - 1] == JobEvent.SETUP)
+        starts = np.flatnonzero(kind == _START)
+        taken = starts - (kind[starts - 1] == _SETUP)
         waits = time[taken] - time[taken - 1]
         inside = (time[starts] >= start) & (time[starts] <= end)
         where = station[starts][inside].astype(np.int64)
@@ -269,7 +289,7 @@ def _batch_means(cols: dict[str, np.ndarray], scenario: Scenario, start: float, 
     """Mean jobs per batch started in the window, per batch station index: the jobs of a
     batch start on one machine at one instant."""
     means = {}
-    starts = (cols["job_kind"] == JobEvent.START) & (cols["job_time"] >= start) & (cols["job_time"] <= end)
+    starts = (cols["job_kind"] == _START) & (cols["job_time"] >= start) & (cols["job_time"] <= end)
     for s, station in enumerate(scenario.stations.values()):
         if station.batch is None:
             continue
@@ -345,17 +365,17 @@ def _log_sums(log: EventLog, scenario: Scenario, start: float, end: float) -> _S
     inside = (time >= start) & (time <= end)
 
     arrival = np.zeros(len(cols["job_product"]))
-    arrivals = kind == JobEvent.ARRIVE
+    arrivals = kind == _ARRIVE
     arrival[job[arrivals]] = time[arrivals]
-    exits = (kind == JobEvent.EXIT) & inside
+    exits = (kind == _EXIT) & inside
     lead = time[exits] - arrival[job[exits]]
     late = np.maximum(0.0, time[exits] - cols["job_due"][job[exits]])
 
-    moves = arrivals | np.isin(kind, _LEAVE)
-    step = np.where(kind[moves] == JobEvent.ARRIVE, 1.0, -1.0)
+    moves = arrivals | _leaves(kind)
+    step = np.where(kind[moves] == _ARRIVE, 1.0, -1.0)
     wip = time_average(time[moves], np.cumsum(step), 0.0, start, end)
     completed = int(exits.sum())
-    reworks = (kind == JobEvent.REWORK) & inside
+    reworks = (kind == _REWORK) & inside
 
     sizes = [spec.machines for spec in scenario.stations.values()]
     per_machine = state_time(log, sum(sizes), start, end)
@@ -363,14 +383,14 @@ def _log_sums(log: EventLog, scenario: Scenario, start: float, end: float) -> _S
     per_station = np.zeros((len(sizes), per_machine.shape[1]))
     np.add.at(per_station, owner, per_machine)
 
-    finished = (kind == JobEvent.FINISH) & inside
+    finished = (kind == _FINISH) & inside
     finished_station = cols["job_station"][finished].astype(np.int64)
     ideal_work = np.bincount(
         finished_station,
         weights=_ideal_times(scenario)[cols["job_product"][job[finished]], finished_station],
         minlength=len(sizes),
     )
-    scrap = (kind == JobEvent.SCRAP) & inside
+    scrap = (kind == _SCRAP) & inside
     return _Sums(
         completed=completed,
         lead_time_mean=float(lead.mean()) if completed else float("nan"),
@@ -404,24 +424,27 @@ def _kpis(sums: _Sums, log: EventLog | None, scenario: Scenario, start: float, e
         kpis["reworked"] = float(sums.reworked)
 
     sizes = [spec.machines for spec in scenario.stations.values()]
-    per_station, done = sums.per_station, sums.done
-    energy = station_energy(scenario, per_station)
+    energy = station_energy(scenario, sums.per_station)
+    # Python floats from here on: the same IEEE arithmetic as numpy's scalars, much faster.
+    per_station, waits, ideal = sums.per_station.tolist(), sums.waits.tolist(), sums.ideal_work.tolist()
+    done, scrapped, reworked = sums.done.tolist(), sums.station_scrapped.tolist(), sums.station_reworked.tolist()
+    nan = float("nan")
     for s, (name, machines) in enumerate(zip(scenario.stations, sizes, strict=True)):
         capacity = machines * length
-        fractions = per_station[s] / capacity if capacity > 0 else np.full(per_station.shape[1], np.nan)
+        times = per_station[s]
         for state, kpi in STATE_KPIS.items():
-            kpis[f"stations.{name}.{kpi}"] = float(fractions[state])
-        kpis[f"stations.{name}.wait_mean"] = float(sums.waits[s])
+            kpis[f"stations.{name}.{kpi}"] = times[state] / capacity if capacity > 0 else nan
+        kpis[f"stations.{name}.wait_mean"] = waits[s]
         # Planned time excludes what is planned not to produce: off shift and maintenance.
-        planned = capacity - per_station[s][MachineState.OFF_SHIFT] - per_station[s][MachineState.MAINTENANCE]
-        running = planned - per_station[s][MachineState.DOWN] - per_station[s][MachineState.SETUP]
-        good = done[s] - sums.station_scrapped[s] - sums.station_reworked[s]
+        planned = capacity - times[MachineState.OFF_SHIFT] - times[MachineState.MAINTENANCE]
+        running = planned - times[MachineState.DOWN] - times[MachineState.SETUP]
+        good = done[s] - scrapped[s] - reworked[s]
         quality = good / done[s] if done[s] else 1.0
-        ideal_work = sums.ideal_work[s]
-        kpis[f"stations.{name}.oee"] = float(ideal_work * quality / planned) if planned > 0 else float("nan")
+        ideal_work = ideal[s]
+        kpis[f"stations.{name}.oee"] = ideal_work * quality / planned if planned > 0 else nan
         # OEE = availability x performance x quality: running / planned x ideal / running x good share.
-        kpis[f"stations.{name}.availability"] = float(running / planned) if planned > 0 else float("nan")
-        kpis[f"stations.{name}.performance"] = float(ideal_work / running) if running > 0 else float("nan")
+        kpis[f"stations.{name}.availability"] = running / planned if planned > 0 else nan
+        kpis[f"stations.{name}.performance"] = ideal_work / running if running > 0 else nan
         kpis[f"stations.{name}.quality"] = float(quality)
         if s in sums.batches:
             kpis[f"stations.{name}.batch_mean"] = sums.batches[s]
