@@ -205,16 +205,19 @@ class Observer:
         """The deciding station's first ``max_queue`` jobs, zeros in the slots after them."""
         scales, layout, obs = self.scales, self.layout, self._obs
         q = layout.max_queue
+        op_max, work_max, work_mean, route_max = scales.op_max, scales.work_max, scales.work_mean, scales.route_max
         base = layout.candidate(0)
         for job in station.queue[:q]:
-            remaining = job.remaining_work
-            following = job.next_station
+            plan, step = job.plan, job.step
+            current = plan[step]
+            remaining = current.remaining_work
+            following = plan[step + 1].station if step + 1 < len(plan) else None
             obs[base + JOB_PRESENT] = 1.0
-            obs[base + JOB_PROCESS_TIME] = job.process_time / scales.op_max
-            obs[base + JOB_REMAINING_WORK] = remaining / scales.work_max
-            obs[base + JOB_REMAINING_OPS] = job.remaining_ops / scales.route_max
-            obs[base + JOB_WAITED] = (now - job.entered) / scales.work_mean
-            obs[base + JOB_SLACK] = 1.0 if math.isinf(job.due) else (job.due - now - remaining) / scales.work_mean
+            obs[base + JOB_PROCESS_TIME] = current.mean / op_max
+            obs[base + JOB_REMAINING_WORK] = remaining / work_max
+            obs[base + JOB_REMAINING_OPS] = (len(plan) - step) / route_max
+            obs[base + JOB_WAITED] = (now - job.entered) / work_mean
+            obs[base + JOB_SLACK] = 1.0 if math.isinf(job.due) else (job.due - now - remaining) / work_mean
             obs[base + JOB_NEXT_QUEUE] = 0.0 if following is None else len(following.queue) / q
             base += JOB_FEATURES
         if base < self._candidates_end:

@@ -32,7 +32,6 @@ confidence intervals that respect the range.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -42,6 +41,7 @@ import numpy as np
 from twin.measure.energy import station_energy
 from twin.measure.vehicles import TRANSPORT_KPIS, transport_kpis
 from twin.scenario import Scenario
+from twin.scenario.memo import per_scenario
 from twin.sim.log import EventLog, JobEvent, MachineState
 from twin.sim.tally import KpiTally
 
@@ -254,19 +254,12 @@ def _waits(cols: dict[str, np.ndarray], start: float, end: float, stations: int)
         return total / count
 
 
-_last_ideal: list[tuple[weakref.ref[Scenario], np.ndarray]] = []
-"""The last scenario's :func:`_ideal_times` (scenarios are immutable; an env computes the KPIs
-of every episode of one scenario), held by a weak reference."""
-
-
+@per_scenario
 def _ideal_times(scenario: Scenario) -> np.ndarray:
     """Mean process time of each product (rows) at each station (columns), for OEE; at a batch
-    station the share of a full batch's time one job takes."""
-    if _last_ideal and _last_ideal[0][0]() is scenario:
-        return _last_ideal[0][1]
+    station the share of a full batch's time one job takes (read-only: kept per scenario)."""
     ideal = _compute_ideal_times(scenario)
     ideal.flags.writeable = False
-    _last_ideal[:] = [(weakref.ref(scenario), ideal)]
     return ideal
 
 

@@ -6,6 +6,8 @@
 - :mod:`~twin.scenario.units`: time units, for energy in kWh;
 - :mod:`~twin.scenario.checks`: cross-references between models;
 - :mod:`~twin.scenario.flows`: how jobs flow through routes (moves, rework, visits), load warnings;
+- :mod:`~twin.scenario.routes`: each route's process times, worked out once per scenario
+  (:mod:`~twin.scenario.memo` keeps such answers while the scenario lives);
 - :mod:`~twin.scenario.paths`: dotted paths into scenario data, ``--set`` overrides;
 - :mod:`~twin.scenario.loading`: YAML files to validated scenarios, errors for people;
 - :mod:`~twin.scenario.yaml_safe`: plain-data YAML without alias bombs.

@@ -21,8 +21,9 @@ from twin.dispatching import Rule, RuleContext, make_rule
 from twin.errors import SimulationStalled
 from twin.scenario import Order, Product, Scenario, shortest_paths
 from twin.scenario import Station as StationSpec
-from twin.scenario.distributions import Constant, Sampler, row_sampler
+from twin.scenario.distributions import Sampler, row_sampler
 from twin.scenario.flows import moves, rework_step
+from twin.scenario.routes import route_times, station_means
 from twin.sim import warmstart
 from twin.sim.alarm import Alarm
 from twin.sim.assembly import AssemblyKits
@@ -104,8 +105,6 @@ class Plant:
         """Jobs still to arrive from finite sources; the run of a closed scenario ends when
         this and ``in_system`` reach 0."""
         self.all_done: Event = self.env.event()
-        self._station_means: dict[str, list[float]] | None = None
-        """Mean process times of the operations at each station (what rules may know)."""
         self.pools = {name: OperatorPool(self.env, spec) for name, spec in scenario.operators.items()}
         self.stations: dict[str, Station] = {}
         next_machine = 0
@@ -147,14 +146,7 @@ class Plant:
         """The dispatching rule ``name`` as it runs at ``station`` (with the station's mean
         process time and its own random stream, as rule factories need): the scenario's rules
         and an env's rule actions are made here alike, so both pick the same jobs."""
-        if self._station_means is None:
-            self._station_means = {}
-            for product, spec in self.scenario.products.items():
-                for step, op in enumerate(spec.route):
-                    if not self.scenario.is_component_step(product, step):
-                        mean = self.scenario.process_time(product, step).mean
-                        self._station_means.setdefault(op.station, []).append(mean)
-        means = self._station_means.get(station, [])
+        means = station_means(self.scenario).get(station, ())
         streams = self.streams
         context = RuleContext(
             station,
@@ -312,13 +304,15 @@ class Plant:
         """The product's route resolved against the plant, and what draws a job's process
         times: one value per step, each step from its own stream, in one call. A route of
         constant times (a job shop) copies one row rather than drawing blocks of rows."""
-        dists = [self.scenario.process_time(product, i) for i in range(len(spec.route))]
-        means = [dist.mean for dist in dists]
-        steps = tuple(Step(self.stations[op.station], means[i], sum(means[i:])) for i, op in enumerate(spec.route))
-        if all(isinstance(dist, Constant) for dist in dists):
-            return steps, [float(mean) for mean in means].copy
-        generator = self.streams.generator
-        sources = [dist.block_source(partial(generator, f"process:{product}:{i}")) for i, dist in enumerate(dists)]
+        times = route_times(self.scenario)[product]
+        steps = tuple(
+            Step(self.stations[op.station], mean, remaining)
+            for op, mean, remaining in zip(spec.route, times.means, times.remaining, strict=True)
+        )
+        if times.constant is not None:
+            return steps, list(times.constant).copy
+        stream = self.streams.generator
+        sources = [dist.block_source(partial(stream, f"process:{product}:{i}")) for i, dist in enumerate(times.dists)]
         return steps, row_sampler(sources)
 
     def _start_sources(self) -> None:
