@@ -3,7 +3,9 @@
 **twin**: ``DispatchEnv`` in ``mode="job"`` on the instance, each action the one the rule
 ``mwkr`` would take (``rule_action``), so a full observation, mask and reward are built at
 every decision; the episode is asserted to make the rule's own schedule (its makespan equals
-``Plant(...).run()`` with the rule inside the model).
+``Plant(...).run()`` with the rule inside the model). Only the warm-up episode resets with a
+seed, as JSSEnv's never do: Gymnasium builds a new generator for a seed (about 50 us), and
+the instance has no random times, so every episode makes the same schedule.
 
 **JSSEnv** (Tassel et al. 2021, the ``jssenv`` package on PyPI): its own env on the same
 instance file, each action the first legal one of its mask. JSSEnv is not a dependency of the
@@ -70,8 +72,9 @@ def with_rule(scenario: Scenario, rule: str) -> Scenario:
     return scenario.model_copy(update={"stations": stations})
 
 
-def twin_episode(env: DispatchEnv, rule: str, seed: int) -> tuple[int, float, float]:
-    """One episode: steps, seconds, makespan."""
+def twin_episode(env: DispatchEnv, rule: str, seed: int | None) -> tuple[int, float, float]:
+    """One episode: steps, seconds, makespan (``seed``: reseed the env, as only the first
+    episode does; JSSEnv is never reseeded)."""
     start = time.perf_counter()
     env.reset(seed=seed)
     while True:
@@ -90,7 +93,7 @@ def measure(name: str, repeat: int, child: subprocess.Popen[str] | None, rule: s
     twin_rates, jss_rates = [], []
     twin_steps = jss_steps = 0
     for attempt in range(repeat + 1):
-        twin_steps, seconds, makespan = twin_episode(env, rule, scenario.seed)
+        twin_steps, seconds, makespan = twin_episode(env, rule, None if attempt else scenario.seed)
         assert makespan == own, f"{name}: the env's episode ({makespan}) is not the rule's own run ({own})"
         if attempt:
             twin_rates.append(twin_steps / seconds)

@@ -11,6 +11,7 @@ from typing import Any, Literal, get_args
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from simpy.core import EmptySchedule
 
 from twin.dispatching import RULES, Rule, rule_names
 from twin.envs.observation import GLOBAL_PROGRESS, Layout
@@ -465,11 +466,17 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         plant = self._plant
         assert plant is not None
         env, pending, done = plant.env, self._pending, plant.all_done
-        limit = math.inf if self.closed else plant.start + float(self.scenario.horizon or math.inf)
-        # An open plant that empties for a while triggers all_done too; only a closed one ends.
-        while not pending:
-            if self.closed and done.triggered:
+        if self.closed:  # it ends with its last job, or when nothing is left to happen
+            step = env.step
+            try:
+                while not pending and not done.triggered:
+                    step()
+            except EmptySchedule:
                 return True
+            return not pending
+        # An open plant that empties for a while triggers all_done too: it ends at the horizon.
+        limit = plant.start + float(self.scenario.horizon or math.inf)
+        while not pending:
             if env.peek() >= limit:
                 if env.now < limit < math.inf:
                     env.run(until=limit)

@@ -90,8 +90,8 @@ class Observer:
         self._op_capacity: list[float] = []
         """Machines times ``op_max``, per station (the scale of the time left in progress)."""
         """Station index of each plant-wide machine number."""
-        self._running: list[list[Machine]] = []
-        """Machines busy or in setup, per station, in machine order."""
+        self._running: dict[int, list[Machine]] = {}
+        """Machines busy or in setup, in machine order, of each station that has any."""
         self._waiting: list[float] = []
         """Mean work left of the jobs in each station's buffer, summed in queue order."""
         self._jobs_seen = 0
@@ -105,7 +105,7 @@ class Observer:
         self._stations = list(plant.stations.values())
         self._owner = [s for s, station in enumerate(self._stations) for _ in station.machines]
         self._op_capacity = [len(station.machines) * self.scales.op_max for station in self._stations]
-        self._running = [[] for _ in self._stations]
+        self._running = {}
         self._waiting = [0.0] * len(self._stations)
         self._obs.fill(0.0)
         self._deciding = -1
@@ -125,12 +125,11 @@ class Observer:
         now = plant.env.now
         q = layout.max_queue
         n = layout.stations
-        for s, running in enumerate(self._running):
-            if running:
-                remaining = 0.0
-                for machine in running:
-                    remaining += machine.time_left(now)
-                obs[self._bases[s] + STATION_IN_PROGRESS] = remaining / self._op_capacity[s]
+        for s, running in self._running.items():
+            remaining = 0.0
+            for machine in running:  # busy or in setup (Machine.time_left, inlined)
+                remaining += max(0.0, machine.left - (now - machine.phase_start))
+            obs[self._bases[s] + STATION_IN_PROGRESS] = remaining / self._op_capacity[s]
         if scales.horizon is None:
             in_process = 0.0
             for s, other in enumerate(self._stations):
@@ -196,9 +195,11 @@ class Observer:
         obs[base + STATION_BUSY] = len(running) / count
         obs[base + STATION_UNAVAILABLE] = unavailable / count
         obs[base + STATION_WORK] = work / (scales.op_max * count * q)
-        if not running:
+        if running:
+            self._running[s] = running
+        else:
             obs[base + STATION_IN_PROGRESS] = 0.0
-        self._running[s] = running
+            self._running.pop(s, None)
         self._waiting[s] = waiting
 
     def _write_candidates(self, station: Station, now: float) -> None:
