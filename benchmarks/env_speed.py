@@ -16,9 +16,10 @@ that machine noise hits both alike.
 A step is one decision of the env: the twin asks only where a choice exists (a queue of two
 or more jobs), JSSEnv at every operation and no-op, so the twin also needs fewer steps per
 episode; both columns are printed. Figures are medians of ``--repeat`` episodes after one
-warm-up; **ratio** = twin steps/s / JSSEnv steps/s (target >= 1, not met: 2026-12-03, with
-the incremental observation, 0.50-0.71 on ft10 and 0.71-0.86 on ta01 in three runs at load
-average 3.4-3.6 on 2 cores, against 0.53-0.57 and 0.69-0.79 before; see the README).
+warm-up; **ratio** = twin steps/s / JSSEnv steps/s (target >= 1: 2026-12-04, on an idle
+2-core machine, six runs of 30 episodes: ta01 0.96-1.02, met about half the time; ft10
+0.77-0.84, not met. Per episode the twin is 2.4x (ft10) and 4.5x (ta01) faster than JSSEnv;
+its observation is still 40% of a ft10 episode; see the README).
 
 Usage::
 
