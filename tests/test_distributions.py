@@ -4,7 +4,7 @@ constants; samplers are reproducible from their generator's seed."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pytest
@@ -145,6 +145,50 @@ def test_row_sampler_gives_each_streams_values_in_order() -> None:
         row = rows()
         assert row == [sample() for sample in samplers]
         assert all(type(v) is float for v in row)
+
+
+EVERY_KIND: list[Any] = [
+    SPEC.validate_python(spec)
+    for spec in (
+        2.5,
+        {"dist": "exponential", "mean": 1.5},
+        {"dist": "normal", "mean": 0.5, "sd": 1},
+        {"dist": "lognormal", "mean": 2, "sd": 1},
+        {"dist": "uniform", "low": 1, "high": 3},
+        {"dist": "triangular", "low": 1, "mode": 2, "high": 4},
+        {"dist": "gamma", "shape": 0.7, "scale": 2},
+        {"dist": "weibull", "shape": 1.5, "scale": 2},
+        {"dist": "empirical", "values": [1, 2, 3], "weights": [1, 2, 1]},
+    )
+]
+
+
+def test_every_kind_of_distribution_is_covered() -> None:
+    assert {type(spec) for spec in EVERY_KIND} == set(get_args(get_args(Distribution)[0]))
+
+
+@pytest.mark.parametrize("spec", EVERY_KIND, ids=lambda spec: type(spec).__name__)
+def test_a_sequential_distribution_draws_the_same_stream_in_blocks_of_any_size(spec: Any) -> None:
+    """What lets a product with few jobs draw a small first block: 1, 7, then 256 values are
+    the first 264 values drawn at once. A kind that is not sequential says so, and a normal
+    that redraws negatives (mean 0.5, sd 1) is not."""
+    whole = spec.draw(np.random.default_rng(3), 264)
+    rng = np.random.default_rng(3)
+    pieces = np.concatenate([spec.draw(rng, size) for size in (1, 7, 256)])
+    assert (pieces.tobytes() == whole.tobytes()) == spec.sequential
+    assert spec.sequential == (not isinstance(spec, Normal))
+
+
+def test_a_small_first_block_changes_no_number() -> None:
+    """A row sampler whose first block is one row gives the rows of one with full blocks."""
+    specs = [spec for spec in EVERY_KIND if spec.sequential]
+
+    def rows(first: int) -> list[list[float]]:
+        sources = [spec.block_source(lambda i=i: np.random.default_rng(i)) for i, spec in enumerate(specs)]
+        sample = row_sampler(sources, first)
+        return [sample() for _ in range(BLOCK + 5)]
+
+    assert rows(1) == rows(BLOCK)
 
 
 def test_same_seed_same_samples() -> None:

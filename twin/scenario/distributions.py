@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 import numpy as np
 from pydantic import (
@@ -74,6 +74,11 @@ log overflows and the draws are 0 or infinite."""
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    sequential: ClassVar[bool] = True
+    """Whether ``draw`` makes each value from the generator's next numbers alone, so that
+    ``n`` values and then ``m`` are the ``n + m`` values drawn at once: blocks of any sizes
+    then give the same stream (a test checks every distribution that says so)."""
 
     @property
     @abstractmethod
@@ -131,12 +136,13 @@ class _Spec(BaseModel):
         costs more than a job-shop operation)."""
         return self.sampler(generator())
 
-    def block_source(self, generator: Callable[[], np.random.Generator]) -> Callable[[], np.ndarray]:
-        """Blocks of :data:`BLOCK` values, one per call, from the generator that ``generator()``
-        makes: the blocks :meth:`stream_sampler`'s sampler hands out one value at a time."""
+    def block_source(self, generator: Callable[[], np.random.Generator]) -> Callable[[int], np.ndarray]:
+        """Blocks of the given size, one per call, from the generator that ``generator()``
+        makes: in blocks of :data:`BLOCK`, those :meth:`stream_sampler`'s sampler hands out one
+        value at a time."""
         rng = generator()
         draw = self.draw
-        return lambda: draw(rng, BLOCK)
+        return lambda size: draw(rng, size)
 
 
 class Constant(_Spec):
@@ -160,9 +166,9 @@ class Constant(_Spec):
         value = float(self.value)
         return lambda: value
 
-    def block_source(self, generator: Callable[[], np.random.Generator]) -> Callable[[], np.ndarray]:
-        block = np.full(BLOCK, float(self.value))
-        return lambda: block
+    def block_source(self, generator: Callable[[], np.random.Generator]) -> Callable[[int], np.ndarray]:
+        value = float(self.value)
+        return lambda size: np.full(size, value)
 
     @model_serializer
     def _as_number(self) -> float:
@@ -209,6 +215,9 @@ class Normal(_Spec):
         phi = math.exp(-0.5 * alpha * alpha) / math.sqrt(2 * math.pi)
         tail = 0.5 * math.erfc(alpha / math.sqrt(2))
         return self.mean_ + self.sd * phi / tail
+
+    sequential: ClassVar[bool] = False
+    """The negative draws of a block are redrawn after the whole block."""
 
     def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         values = rng.normal(self.mean_, self.sd, size)
@@ -360,15 +369,22 @@ class Empirical(_Spec):
         return picks
 
 
-def row_sampler(sources: Sequence[Callable[[], np.ndarray]]) -> Callable[[], list[float]]:
+def row_sampler(sources: Sequence[Callable[[int], np.ndarray]], first: int = BLOCK) -> Callable[[], list[float]]:
     """One value of each block source per call, as a list: the values that the sources' own
     samplers, called once each in order, would give (row ``k`` holds the ``k``-th value of
-    every source), in one call instead of one per source. A job's process times are drawn so."""
+    every source), in one call instead of one per source. A job's process times are drawn so.
+
+    The first block has ``first`` rows, later ones :data:`BLOCK`: a product that will have
+    few jobs (one, in a job shop) draws few rows. Give ``first`` only for sources of
+    :attr:`~_Spec.sequential` distributions, whose streams do not depend on block sizes."""
     rows: list[list[float]] = []
+    size = first
 
     def sample() -> list[float]:
+        nonlocal size
         if not rows:
-            rows.extend(reversed(np.column_stack([source() for source in sources]).tolist()))
+            rows.extend(reversed(np.column_stack([source(size) for source in sources]).tolist()))
+            size = BLOCK
         return rows.pop()
 
     return sample

@@ -21,7 +21,7 @@ from twin.dispatching import Rule, RuleContext, make_rule
 from twin.errors import SimulationStalled
 from twin.scenario import Order, Product, Scenario, shortest_paths
 from twin.scenario import Station as StationSpec
-from twin.scenario.distributions import Sampler, row_sampler
+from twin.scenario.distributions import BLOCK, Sampler, row_sampler
 from twin.scenario.flows import moves, rework_step
 from twin.scenario.routes import route_times, station_means
 from twin.sim import warmstart
@@ -303,7 +303,9 @@ class Plant:
     def _plan(self, product: str, spec: Product) -> tuple[tuple[Step, ...], Callable[[], list[float]]]:
         """The product's route resolved against the plant, and what draws a job's process
         times: one value per step, each step from its own stream, in one call. A route of
-        constant times (a job shop) copies one row rather than drawing blocks of rows."""
+        constant times (a job shop) copies one row rather than drawing blocks of rows; a
+        product released in a few jobs draws its first block for those jobs only (the same
+        numbers, see :func:`row_sampler`)."""
         times = route_times(self.scenario)[product]
         steps = tuple(
             Step(self.stations[op.station], mean, remaining)
@@ -313,7 +315,10 @@ class Plant:
             return steps, list(times.constant).copy
         stream = self.streams.generator
         sources = [dist.block_source(partial(stream, f"process:{product}:{i}")) for i, dist in enumerate(times.dists)]
-        return steps, row_sampler(sources)
+        if spec.arrival is not None or not all(dist.sequential for dist in times.dists):
+            return steps, row_sampler(sources)
+        jobs = sum(order.quantity for order in spec.release) if spec.release is not None else 1
+        return steps, row_sampler(sources, min(jobs, BLOCK))
 
     def _start_sources(self) -> None:
         for index, (name, product) in enumerate(self.scenario.products.items()):
