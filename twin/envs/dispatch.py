@@ -14,10 +14,10 @@ from gymnasium import spaces
 from simpy.core import EmptySchedule
 
 from twin.dispatching import RULES, Rule, rule_names
+from twin.envs.episode_kpis import EpisodeKpis
 from twin.envs.observation import GLOBAL_PROGRESS, Layout
 from twin.envs.observer import Observer, Scales
 from twin.jobshop.instances import JobShopInstance, instance_to_scenario, read_instance
-from twin.measure.kpi import compute_kpis
 from twin.scenario import Scenario, load_scenario
 from twin.scenario.state import PlantState
 from twin.sim.job import Job
@@ -161,7 +161,9 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
 
     Terminated when every job of a scenario without horizon has left the plant; truncated
     when the simulation reaches the scenario's horizon. ``info`` then carries ``kpis`` (the
-    KPIs of :mod:`twin.measure.kpi` over ``[warmup, end]``) and, without horizon, ``makespan``. A
+    KPIs of :mod:`twin.measure.kpi` over ``[warmup, end]``, a read-only mapping that computes
+    them when first read: :class:`~twin.envs.episode_kpis.EpisodeKpis`, which pickles and
+    copies as a dict) and, without horizon, ``makespan``. A
     scenario in which no decision ever arises has a one-step episode whose action is ignored.
 
     ## Decisions
@@ -530,7 +532,7 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
         if self._done and not self._pending:
             end = plant.env.now
             skip = 0.0 if self._warm else self.scenario.warmup
-            info["kpis"] = compute_kpis(plant.log, self.scenario, min(plant.start + skip, end), end)
+            info["kpis"] = EpisodeKpis(plant.log, self.scenario, min(plant.start + skip, end), end)
             if self.closed:
                 info["makespan"] = end
         return info
