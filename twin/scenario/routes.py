@@ -17,6 +17,8 @@ __all__ = ["RouteTimes", "route_times", "station_means"]
 class RouteTimes:
     """The process times along one product's route."""
 
+    stations: tuple[str, ...]
+    """Each step's station."""
     dists: tuple[Distribution, ...]
     """Each step's process-time distribution."""
     means: tuple[float, ...]
@@ -36,7 +38,8 @@ def route_times(scenario: Scenario) -> Mapping[str, RouteTimes]:
         means = tuple(dist.mean for dist in dists)
         remaining = tuple(sum(means[i:]) for i in range(len(means)))
         constant = tuple(float(mean) for mean in means) if all(isinstance(d, Constant) for d in dists) else None
-        routes[name] = RouteTimes(dists, means, remaining, constant)
+        stations = tuple(op.station for op in product.route)
+        routes[name] = RouteTimes(stations, dists, means, remaining, constant)
     return MappingProxyType(routes)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from functools import partial
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 from simpy import Environment, Event, Timeout
@@ -307,10 +308,9 @@ class Plant:
         product released in a few jobs draws its first block for those jobs only (the same
         numbers, see :func:`row_sampler`)."""
         times = route_times(self.scenario)[product]
-        steps = tuple(
-            Step(self.stations[op.station], mean, remaining)
-            for op, mean, remaining in zip(spec.route, times.means, times.remaining, strict=True)
-        )
+        # tuple.__new__ makes each Step in C: Step(...) is a Python call, 50 us of a ft10 reset.
+        resolved = zip(map(self.stations.__getitem__, times.stations), times.means, times.remaining)
+        steps: tuple[Step, ...] = tuple(map(tuple.__new__, repeat(Step), resolved))
         if times.constant is not None:
             return steps, list(times.constant).copy
         stream = self.streams.generator
