@@ -1,11 +1,12 @@
 """Steps per second of twin/Dispatch-v0 against JSSEnv on the same job-shop instances, one run.
 
-**twin**: ``DispatchEnv`` in ``mode="job"`` on the instance, each action the one the rule
-``mwkr`` would take (``rule_action``), so a full observation, mask and reward are built at
-every decision; the episode is asserted to make the rule's own schedule (its makespan equals
-``Plant(...).run()`` with the rule inside the model). Only the warm-up episode resets with a
-seed, as JSSEnv's never do: Gymnasium builds a new generator for a seed (about 50 us), and
-the instance has no random times, so every episode makes the same schedule.
+Both envs take the first valid action at every step, so what is timed is the env, not a
+policy. **twin**: ``DispatchEnv`` in ``mode="job"`` on the instance, action 0 (the first job
+of the deciding station's queue, in order of entry), with the full observation, mask and
+reward of every decision; the episode is asserted to make the schedule of the rule ``fifo``
+run inside the model (its makespan equals ``Plant(...).run()``). Only the warm-up episode
+resets with a seed, as JSSEnv's never do: Gymnasium builds a new generator for a seed (about
+50 us), and the instance has no random times, so every episode makes the same schedule.
 
 **JSSEnv** (Tassel et al. 2021, the ``jssenv`` package on PyPI): its own env on the same
 instance file, each action the first legal one of its mask. JSSEnv is not a dependency of the
@@ -16,10 +17,8 @@ that machine noise hits both alike.
 A step is one decision of the env: the twin asks only where a choice exists (a queue of two
 or more jobs), JSSEnv at every operation and no-op, so the twin also needs fewer steps per
 episode; both columns are printed. Figures are medians of ``--repeat`` episodes after one
-warm-up; **ratio** = twin steps/s / JSSEnv steps/s (target >= 1: 2026-12-04, on an idle
-2-core machine, six runs of 30 episodes: ta01 0.96-1.02, met about half the time; ft10
-0.77-0.84, not met. Per episode the twin is 2.4x (ft10) and 4.5x (ta01) faster than JSSEnv;
-its observation is still 40% of a ft10 episode; see the README).
+warm-up; **ratio** = twin steps/s / JSSEnv steps/s (target >= 1; the README has the figures
+measured).
 
 Usage::
 
@@ -73,29 +72,29 @@ def with_rule(scenario: Scenario, rule: str) -> Scenario:
     return scenario.model_copy(update={"stations": stations})
 
 
-def twin_episode(env: DispatchEnv, rule: str, seed: int | None) -> tuple[int, float, float]:
-    """One episode: steps, seconds, makespan (``seed``: reseed the env, as only the first
-    episode does; JSSEnv is never reseeded)."""
+def twin_episode(env: DispatchEnv, seed: int | None) -> tuple[int, float, float]:
+    """One episode of first valid actions: steps, seconds, makespan (``seed``: reseed the
+    env, as only the first episode does; JSSEnv is never reseeded)."""
     start = time.perf_counter()
     env.reset(seed=seed)
     while True:
-        _, _, terminated, truncated, info = env.step(env.rule_action(rule))
+        _, _, terminated, truncated, info = env.step(0)
         if terminated or truncated:
             break
     return env.decisions, time.perf_counter() - start, float(info["makespan"])
 
 
-def measure(name: str, repeat: int, child: subprocess.Popen[str] | None, rule: str = "mwkr") -> dict[str, float]:
+def measure(name: str, repeat: int, child: subprocess.Popen[str] | None) -> dict[str, float]:
     """Median steps/s of both envs on instance ``name``."""
     path = JOBSHOP / f"{name}.txt"
-    scenario = with_rule(instance_to_scenario(load_instance(path)), rule)
+    scenario = with_rule(instance_to_scenario(load_instance(path)), "fifo")
     env = DispatchEnv(scenario, max_queue=16)
     own = Plant(scenario, seed=scenario.seed).run()
     twin_rates, jss_rates = [], []
     twin_steps = jss_steps = 0
     for attempt in range(repeat + 1):
-        twin_steps, seconds, makespan = twin_episode(env, rule, None if attempt else scenario.seed)
-        assert makespan == own, f"{name}: the env's episode ({makespan}) is not the rule's own run ({own})"
+        twin_steps, seconds, makespan = twin_episode(env, None if attempt else scenario.seed)
+        assert makespan == own, f"{name}: the env's episode ({makespan}) is not fifo's own run ({own})"
         if attempt:
             twin_rates.append(twin_steps / seconds)
         if child is not None:
@@ -126,7 +125,7 @@ def main() -> int:
         child = subprocess.Popen(
             [str(args.jssenv_python), "-c", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
-    print(f"Env steps per second, median of {args.repeat} episodes (after one warm-up), twin actions = mwkr")
+    print(f"Env steps per second, median of {args.repeat} episodes (after one warm-up), first valid actions")
     print()
     print("| instance | twin steps/episode | twin steps/s | JSSEnv steps/episode | JSSEnv steps/s | ratio |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")

@@ -309,7 +309,7 @@ class Plant:
         numbers, see :func:`row_sampler`)."""
         times = route_times(self.scenario)[product]
         # tuple.__new__ makes each Step in C: Step(...) is a Python call, 50 us of a ft10 reset.
-        resolved = zip(map(self.stations.__getitem__, times.stations), times.means, times.remaining)
+        resolved = zip(map(self.stations.__getitem__, times.stations), times.means, times.remaining, strict=True)
         steps: tuple[Step, ...] = tuple(map(tuple.__new__, repeat(Step), resolved))
         if times.constant is not None:
             return steps, list(times.constant).copy
