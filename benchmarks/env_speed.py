@@ -41,7 +41,6 @@ sys.path.insert(0, str(ROOT))
 
 from twin.envs.dispatch import DispatchEnv  # noqa: E402
 from twin.jobshop.instances import instance_to_scenario, load_instance  # noqa: E402
-from twin.scenario import Scenario  # noqa: E402
 from twin.sim.plant import Plant  # noqa: E402
 
 JOBSHOP = ROOT / "scenarios" / "jobshop"
@@ -66,12 +65,6 @@ for line in sys.stdin:
 """
 
 
-def with_rule(scenario: Scenario, rule: str) -> Scenario:
-    """``scenario`` with ``rule`` at every station."""
-    stations = {name: spec.model_copy(update={"dispatching": rule}) for name, spec in scenario.stations.items()}
-    return scenario.model_copy(update={"stations": stations})
-
-
 def twin_episode(env: DispatchEnv, seed: int | None) -> tuple[int, float, float]:
     """One episode of first valid actions: steps, seconds, makespan (``seed``: reseed the
     env, as only the first episode does; JSSEnv is never reseeded)."""
@@ -87,7 +80,7 @@ def twin_episode(env: DispatchEnv, seed: int | None) -> tuple[int, float, float]
 def measure(name: str, repeat: int, child: subprocess.Popen[str] | None) -> dict[str, float]:
     """Median steps/s of both envs on instance ``name``."""
     path = JOBSHOP / f"{name}.txt"
-    scenario = with_rule(instance_to_scenario(load_instance(path)), "fifo")
+    scenario = instance_to_scenario(load_instance(path), rule="fifo")
     env = DispatchEnv(scenario, max_queue=16)
     own = Plant(scenario, seed=scenario.seed).run()
     twin_rates, jss_rates = [], []

@@ -48,6 +48,6 @@ def test_kpis_equal_the_logs_and_pickle_and_copy_as_a_dict() -> None:
     warmup = min(plant.start + env.scenario.warmup, plant.env.now)
     expected = compute_kpis(plant.log, env.scenario, warmup, plant.env.now)
     assert kpis == expected and list(kpis) == list(expected)
-    for twin_copy in (pickle.loads(pickle.dumps(kpis)), copy.copy(kpis), copy.deepcopy(kpis)):
-        assert type(twin_copy) is dict and twin_copy == expected
+    for plain in (pickle.loads(pickle.dumps(kpis)), copy.copy(kpis), copy.deepcopy(kpis)):
+        assert type(plain) is dict and plain == expected
     assert repr(kpis) == repr(expected)
