@@ -106,11 +106,15 @@ def settled(message: dict[str, Any]) -> bool:
     return bool(health["received"] == health["applied"] + health["duplicates"] + health["rejected"])
 
 
-def start_mirror(scenario: Path, broker: Broker, folder: Path, *extra: str) -> tuple[subprocess.Popen[str], Path]:
+FOLLOW_EVENTS = ("--topic", "plant/events", "--forecast-every", "0.5")
+
+
+def start_mirror(scenario: Path, url: str, folder: Path, *options: str) -> tuple[subprocess.Popen[str], Path]:
+    """The mirror, once it is subscribed: a replay started before that would publish to nobody
+    (a first connection has no session for the broker to keep messages in)."""
     log = folder / "mirror.log"
     process = subprocess.Popen(
-        [TWIN, "mirror", str(scenario), "--broker", broker.url, "--topic", "plant/events",
-         "--forecast-every", "0.5", *extra],
+        [TWIN, "mirror", str(scenario), "--broker", url, *options],
         stdout=subprocess.PIPE, stderr=log.open("w"), text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 30
@@ -173,7 +177,7 @@ def test_mirror_follows_a_faulty_stream_through_a_broker_restart(
     sent_log = tmp_path / "faulted.csv"
     faulted.to_csv(sent_log, index=False)
     state_out = tmp_path / "state.json"
-    mirror, mirror_log = start_mirror(scenario, broker, tmp_path, "--state-out", str(state_out))
+    mirror, mirror_log = start_mirror(scenario, broker.url, tmp_path, *FOLLOW_EVENTS, "--state-out", str(state_out))
     listener = Listener(broker.url, "plant/forecast")
     try:
 
@@ -235,7 +239,9 @@ def test_state_in_continues_where_a_state_left_off(
     rest = tmp_path / "rest.csv"
     rows[rows["time"] > middle].to_csv(rest, index=False)
     state_out = tmp_path / "out.json"
-    mirror, _ = start_mirror(scenario, broker, tmp_path, "--state-in", str(start), "--state-out", str(state_out))
+    mirror, _ = start_mirror(
+        scenario, broker.url, tmp_path, *FOLLOW_EVENTS, "--state-in", str(start), "--state-out", str(state_out)
+    )
     listener = Listener(broker.url, "plant/forecast")
     try:
         subprocess.run(
@@ -265,10 +271,7 @@ def test_login_is_needed_and_the_password_never_shows(plant: tuple[Path, pd.Data
     frame.iloc[:50].to_csv(log, index=False)
     with running_broker(tmp_path / "locked", users={"line7": "s3cret-pw"}) as locked:
         login = f"mqtt://line7:s3cret-pw@127.0.0.1:{locked.port}"
-        mirror = subprocess.Popen(
-            [TWIN, "mirror", str(scenario), "--broker", login, "--forecast-every", "0.3"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+        mirror, mirror_log = start_mirror(scenario, login, tmp_path, "--forecast-every", "0.3")
         listener = Listener(login, "plant/forecast")
         try:
             subprocess.run(
@@ -277,8 +280,8 @@ def test_login_is_needed_and_the_password_never_shows(plant: tuple[Path, pd.Data
             listener.wait_for(lambda m: m["health"]["applied"] == 50)
         finally:
             listener.close()
-            os.kill(mirror.pid, signal.SIGTERM)
-            _, errors = mirror.communicate(timeout=20)
+            stop(mirror)
+        errors = mirror_log.read_text()
         wrong = subprocess.run(
             [TWIN, "replay", str(log), "--broker", f"mqtt://line7:wrong-pw@127.0.0.1:{locked.port}", "--speed", "0"],
             capture_output=True, text=True, timeout=120,
@@ -302,12 +305,8 @@ def test_tls_with_a_login(plant: tuple[Path, pd.DataFrame], tmp_path: Path) -> N
     with running_broker(tmp_path / "tls", users={"line7": "tls-pw"}, tls=(cert, key)) as secure:
         url = f"mqtts://line7:tls-pw@127.0.0.1:{secure.port}?ca={cert}"
         state_out = tmp_path / "state.json"
-        mirror = subprocess.Popen(
-            [TWIN, "mirror", str(scenario), "--broker", url, "--no-forecast", "--state-out", str(state_out)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+        mirror, mirror_log = start_mirror(scenario, url, tmp_path, "--no-forecast", "--state-out", str(state_out))
         try:
-            time.sleep(2)
             replay = subprocess.run(
                 [TWIN, "replay", str(log), "--broker", url, "--speed", "0"], capture_output=True, text=True
             )
@@ -315,11 +314,13 @@ def test_tls_with_a_login(plant: tuple[Path, pd.DataFrame], tmp_path: Path) -> N
             expected = state_from_frame(read_log(log), float(read_log(log)["time"].max())).state.to_json()
             deadline = time.monotonic() + 30
             while not (state_out.is_file() and json.loads(state_out.read_text()) == expected):
-                assert time.monotonic() < deadline, "the mirror's state did not reach the log's end over TLS"
+                assert time.monotonic() < deadline, (
+                    f"the state did not reach the log's end over TLS: {mirror_log.read_text()}"
+                )
                 time.sleep(0.2)
         finally:
-            os.kill(mirror.pid, signal.SIGTERM)
-            _, errors = mirror.communicate(timeout=20)
+            stop(mirror)
+        errors = mirror_log.read_text()
         plain_url = f"mqtt://line7:tls-pw@127.0.0.1:{secure.port}"  # TLS is required: plain MQTT fails
         plain = subprocess.run(
             [TWIN, "replay", str(log), "--broker", plain_url, "--timeout", "3", "--speed", "0"],
