@@ -95,6 +95,7 @@ def test_every_page_in_a_browser(server: tuple[str, Path], tmp_path: Path, libra
         # The editor: two cutters, saved as a new file, then run against the file as it is.
         page.goto(f"{url}/editor?file=small_line.yaml")
         page.get_by_role("heading", name="Editor").wait_for()
+        settle(page)  # an expander opened while the first run still draws the page is drawn again, closed
         page.get_by_text("Station cut").first.click()
         machines = page.get_by_label("Machines").first
         machines.fill("2")
