@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from twin.jobshop.evaluation import Method, MethodOutcome, rule_method
 from twin.jobshop.instances import JobShopInstance, Perturbation, instance_to_scenario
 from twin.jobshop.schedules import ScheduleError, check_schedule, schedule_from_log
+
+if TYPE_CHECKING:
+    from agents.cpsat import Search
 
 __all__ = [
     "HINT_RULES",
@@ -108,11 +111,12 @@ def best_rule_method(rules: tuple[str, ...] = HINT_RULES) -> Method:
     return schedule
 
 
-def improve_method(start: Method, time_limit: float, workers: int | None = None) -> Method:
+def improve_method(start: Method, time_limit: float, workers: int | None = None, search: Search = "lns") -> Method:
     """``start``'s schedule improved by CP-SAT within ``time_limit`` seconds: the schedule
     is the solver's hint and its makespan an upper bound, so the result is never worse; the
     outcome's ``progress`` starts with ``start``'s makespan at 0 s and lists every
-    improvement with its solver time.
+    improvement with its solver time. ``search`` as :func:`agents.cpsat.solve` takes it
+    (default ``"lns"``: a short complete search, then neighbourhood repairs of the incumbent).
 
     Raises:
         ValueError: a non-positive time limit.
@@ -123,7 +127,7 @@ def improve_method(start: Method, time_limit: float, workers: int | None = None)
 
     def schedule(instance: JobShopInstance, seed: int) -> MethodOutcome:
         first = start(instance, seed)
-        result = solve(instance, time_limit=time_limit, workers=workers, seed=seed, hint=first.schedule)
+        result = solve(instance, time_limit, workers, seed, hint=first.schedule, search=search)
         decisions = first.decisions if first.decisions is not None else len(first.schedule)
         return MethodOutcome(float(result.makespan), result.schedule, result.optimal, decisions, result.progress)
 

@@ -87,3 +87,26 @@ def test_evaluate_takes_model_plus_improve() -> None:
     for text in ("cpsat+improve:3", "rule:spt+improve:0", "rule:spt+improve:x"):
         with pytest.raises(ValueError, match="improve"):
             parse_agent(text)
+
+
+def test_the_lns_search_proves_a_small_instance_in_its_complete_phase() -> None:
+    instance = load_instance(FT06)
+    start = rule_method("spt")(instance, 0)
+    result = solve(instance, time_limit=5, workers=1, hint=start.schedule, search="lns")
+    assert (result.makespan, result.optimal, result.lower_bound) == (55, True, 55)
+    assert result.wall_time_s < 1.5  # proved within its first phase (at most 1 s), not after all 5 s
+
+
+def test_the_lns_search_improves_from_the_hint_and_keeps_its_progress_in_order() -> None:
+    instance = load_instance(JOBSHOP / "ta01.txt")
+    start = rule_method("mwkr")(instance, 0)
+    result = solve(instance, time_limit=3, workers=2, hint=start.schedule, search="lns")
+    assert result.progress[0] == (0.0, start.makespan)
+    values = [value for _, value in result.progress]
+    times = [time for time, _ in result.progress]
+    assert values == sorted(values, reverse=True) and values[-1] == result.makespan < start.makespan
+    assert times == sorted(times) and times[-1] <= result.wall_time_s
+    assert result.lower_bound <= 1231 <= result.makespan and not result.optimal
+    assert check_schedule(instance, result.schedule) == []
+    with pytest.raises(ValueError, match="search must be one of complete, lns"):
+        solve(instance, time_limit=1, search="tabu")  # type: ignore[arg-type]

@@ -41,7 +41,8 @@ def jobshop(
         float | None,
         typer.Option(
             help="Then this many seconds of CP-SAT, with the agent's (or rule's) schedule as hint and "
-            "upper bound; without --agent or --rule, the best rule's. Prints the gap over time."
+            "upper bound; without --agent or --rule, the best rule's: a complete search for a tenth of the "
+            "time (at most 1 s), then CP-SAT's neighbourhood search alone from its best. Prints the gap over time."
         ),
     ] = None,
     cv: Annotated[float, typer.Option(help="Coefficient of variation of processing times (stochastic shop).")] = 0.0,
