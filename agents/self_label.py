@@ -16,6 +16,10 @@ untrained) that ``twin jobshop --agent ... --decisions active`` and ``twin evalu
 model:PATH+active`` load, and a ``model_card.json`` with the data, budget and curve.
 
     python -m agents.self_label OUT [--minutes M] [--samples K] [--learning-rate LR] [--seed S]
+        [--batch B] [--init MODEL.zip]
+
+``--batch B`` averages the labels of B instances per gradient step; ``--init`` continues
+from a model this module saved (its card's ``config.init`` says which).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from twin.envs.observation import Layout
 from twin.envs.shop import DecisionKind, ShopBatch
 from twin.jobshop.instances import JobShopInstance, generate_instance
 
-__all__ = ["SIZES", "SelfLabelConfig", "best_trajectory", "save_model", "train"]
+__all__ = ["SIZES", "SelfLabelConfig", "best_trajectory", "load_network", "save_model", "train"]
 
 SIZES: tuple[tuple[int, int], ...] = ((10, 10), (15, 10), (15, 15), (20, 10), (20, 15), (20, 20), (30, 15), (30, 20))
 """The instance sizes (jobs, machines) training draws from, uniformly."""
@@ -63,6 +67,10 @@ class SelfLabelConfig:
     """Instances between validations."""
     max_instances: int | None = None
     """Stop after this many instances even if budget is left (tests)."""
+    batch: int = 1
+    """Instances whose labels one gradient step averages over."""
+    init: str | None = None
+    """A ``model.zip`` this module saved, to continue from (None: random weights)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -130,9 +138,13 @@ def train(
 ) -> tuple[ConflictNetwork, dict[str, Any]]:
     """Self-label ``ConflictNetwork`` within ``config.budget_s``: the best network by
     validation and the card's facts."""
+    if config.batch < 1:
+        raise ValueError(f"batch must be >= 1 (got {config.batch})")
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     net = ConflictNetwork(15, 15, config.hidden)
+    if config.init is not None:
+        net.load_state_dict(load_network(Path(config.init)).state_dict())
     optimizer = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
     jobs, machines, count = config.validation
     validation = [generate_instance(jobs, machines, seed=100_000 + i) for i in range(count)]
@@ -142,6 +154,7 @@ def train(
     curve = [{"instances": 0, "score": best_score, "wall_time_s": 0.0}]
     log(f"validation before training: mean greedy makespan {best_score:.1f}")
     done, decisions_seen, losses = 0, 0, []
+    optimizer.zero_grad()
     while time.perf_counter() - started < config.budget_s:
         if config.max_instances is not None and done >= config.max_instances:
             break
@@ -151,13 +164,14 @@ def train(
         if len(actions):
             _view(net, instance)
             loss = torch.nn.functional.cross_entropy(_logits(net, obs, masks), torch.as_tensor(actions))
-            optimizer.zero_grad()
-            loss.backward()  # type: ignore[no-untyped-call]
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            optimizer.step()
+            (loss / config.batch).backward()  # type: ignore[no-untyped-call]
             losses.append(float(loss.detach()))
             decisions_seen += len(actions)
         done += 1
+        if done % config.batch == 0:
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            optimizer.step()
+            optimizer.zero_grad()
         if done % config.validate_every == 0:
             score = _validate(net, validation, config.decisions)
             wall = time.perf_counter() - started
@@ -206,6 +220,20 @@ def save_model(net: ConflictNetwork, card: dict[str, Any], out: Path, name: str)
     return path
 
 
+def load_network(path: Path) -> ConflictNetwork:
+    """The :class:`ConflictNetwork` inside a ``model.zip`` that :func:`save_model` wrote.
+
+    Raises:
+        ValueError: the file holds no conflict policy.
+    """
+    from agents.methods import load_any_model
+
+    extractor = getattr(load_any_model(path).policy, "mlp_extractor", None)
+    if not isinstance(extractor, ConflictNetwork):
+        raise ValueError(f"{path} holds no conflict-aware policy (policy: conflict) to continue from")
+    return extractor
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path, help="folder for model.zip and model_card.json")
@@ -213,11 +241,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--samples", type=int, default=32, help="K, schedules sampled per instance")
     parser.add_argument("--learning-rate", type=float, default=SelfLabelConfig.learning_rate, help="Adam's step size")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch", type=int, default=1, help="instances per gradient step")
+    parser.add_argument("--init", type=Path, help="a model.zip of this module to continue training")
     parser.add_argument("--name", default="jobshop_selflabel")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     config = SelfLabelConfig(
-        budget_s=60 * args.minutes, samples=args.samples, learning_rate=args.learning_rate, seed=args.seed
+        budget_s=60 * args.minutes,
+        samples=args.samples,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+        batch=args.batch,
+        init=None if args.init is None else str(args.init),
     )
     net, card = train(config, log=lambda line: print(line, file=sys.stderr, flush=True))
     card["command"] = "python -m agents.self_label " + shlex.join(list(argv) if argv is not None else sys.argv[1:])

@@ -7,12 +7,13 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from agents.methods import load_any_model
 from agents.policies import ConflictNetwork
 from agents.sampling import sample_shop
-from agents.self_label import SelfLabelConfig, best_trajectory, save_model, train
+from agents.self_label import SelfLabelConfig, best_trajectory, load_network, save_model, train
 from twin.envs.observation import JOB_PROCESS_TIME, JOB_REMAINING_WORK, Layout
 from twin.envs.shop import ShopBatch
 from twin.jobshop.instances import generate_instance
@@ -46,6 +47,25 @@ def test_training_end_to_end_saves_a_model_that_decides_as_the_network(tmp_path:
     instance = generate_instance(9, 6, seed=5)
     greedy, _ = best_trajectory(net, instance, 1, np.random.default_rng(0), greedy=True)
     assert sample_shop(model, instance, 1, 0, "active", greedy=True).makespan == greedy[0]
+
+
+def test_training_continues_from_a_saved_model_in_batches(tmp_path: Path) -> None:
+    tiny = SelfLabelConfig(samples=4, sizes=((6, 4),), validation=(6, 4, 2), validate_every=4, max_instances=4)
+    net, card = train(tiny)
+    path = save_model(net, card, tmp_path / "first", "first")
+    loaded = load_network(path).state_dict()
+    assert all(torch.equal(loaded[name], value) for name, value in net.state_dict().items())
+    more = SelfLabelConfig(
+        samples=4, sizes=((6, 4),), validation=(6, 4, 2), validate_every=4, max_instances=4, batch=2, init=str(path)
+    )
+    _, continued = train(more)
+    assert continued["validation_curve"][0]["score"] == card["best_validation"]  # it starts where the first ended
+    assert continued["config"]["init"] == str(path) and continued["config"]["batch"] == 2
+    with pytest.raises(ValueError, match="batch must be >= 1"):
+        train(SelfLabelConfig(batch=0))
+    zoo = Path(__file__).resolve().parents[2] / "agents" / "zoo" / "jobshop_10x10" / "model.zip"
+    with pytest.raises(ValueError, match="no conflict-aware policy"):
+        load_network(zoo)
 
 
 def _queue(times: tuple[float, ...], slots: int) -> torch.Tensor:
