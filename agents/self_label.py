@@ -70,7 +70,8 @@ class SelfLabelConfig:
     batch: int = 1
     """Instances whose labels one gradient step averages over."""
     init: str | None = None
-    """A ``model.zip`` this module saved, to continue from (None: random weights)."""
+    """A ``model.zip`` this module saved, to continue from (None: random weights; its
+    network's width then wins over ``hidden``)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -142,9 +143,7 @@ def train(
         raise ValueError(f"batch must be >= 1 (got {config.batch})")
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    net = ConflictNetwork(15, 15, config.hidden)
-    if config.init is not None:
-        net.load_state_dict(load_network(Path(config.init)).state_dict())
+    net = ConflictNetwork(15, 15, config.hidden) if config.init is None else load_network(Path(config.init))
     optimizer = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
     jobs, machines, count = config.validation
     validation = [generate_instance(jobs, machines, seed=100_000 + i) for i in range(count)]
