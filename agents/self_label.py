@@ -16,10 +16,12 @@ untrained) that ``twin jobshop --agent ... --decisions active`` and ``twin evalu
 model:PATH+active`` load, and a ``model_card.json`` with the data, budget and curve.
 
     python -m agents.self_label OUT [--minutes M] [--samples K] [--learning-rate LR] [--seed S]
-        [--batch B] [--init MODEL.zip]
+        [--batch B] [--init MODEL.zip] [--sizes JxM,...] [--validation N]
 
 ``--batch B`` averages the labels of B instances per gradient step; ``--init`` continues
-from a model this module saved (its card's ``config.init`` says which).
+from a model this module saved (its card's ``config.init`` says which); ``--sizes`` replaces
+the sizes drawn from; ``--validation N`` validates on N instances (more: a less noisy choice
+of the kept state, at N greedy rollouts per validation).
 """
 
 from __future__ import annotations
@@ -141,6 +143,8 @@ def train(
     validation and the card's facts."""
     if config.batch < 1:
         raise ValueError(f"batch must be >= 1 (got {config.batch})")
+    if config.validation[2] < 1:
+        raise ValueError(f"validation needs at least one instance (got {config.validation[2]})")
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     net = ConflictNetwork(15, 15, config.hidden) if config.init is None else load_network(Path(config.init))
@@ -233,6 +237,21 @@ def load_network(path: Path) -> ConflictNetwork:
     return extractor
 
 
+def parse_sizes(text: str) -> tuple[tuple[int, int], ...]:
+    """``"20x15,30x20"`` as ``((20, 15), (30, 20))``.
+
+    Raises:
+        argparse.ArgumentTypeError: a size is not ``JOBSxMACHINES`` with both at least 2.
+    """
+    sizes = []
+    for part in text.split(","):
+        jobs, _, machines = part.strip().partition("x")
+        if not (jobs.isdigit() and machines.isdigit()) or min(int(jobs), int(machines)) < 2:
+            raise argparse.ArgumentTypeError(f"size {part.strip()!r} is not JOBSxMACHINES with both >= 2 (e.g. 20x15)")
+        sizes.append((int(jobs), int(machines)))
+    return tuple(sizes)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path, help="folder for model.zip and model_card.json")
@@ -242,6 +261,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch", type=int, default=1, help="instances per gradient step")
     parser.add_argument("--init", type=Path, help="a model.zip of this module to continue training")
+    parser.add_argument("--sizes", type=parse_sizes, default=SIZES, help="JOBSxMACHINES,... drawn from uniformly")
+    parser.add_argument("--validation", type=int, default=8, help="generated 20x15 instances validated on")
     parser.add_argument("--name", default="jobshop_selflabel")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -252,8 +273,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         seed=args.seed,
         batch=args.batch,
         init=None if args.init is None else str(args.init),
+        sizes=args.sizes,
+        validation=(20, 15, args.validation),
     )
-    net, card = train(config, log=lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        net, card = train(config, log=lambda line: print(line, file=sys.stderr, flush=True))
+    except ValueError as error:
+        parser.error(str(error))
     card["command"] = "python -m agents.self_label " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
     path = save_model(net, card, args.out, args.name)
     print(json.dumps({"model": str(path), "best_validation": card["best_validation"], "instances": card["instances"]}))

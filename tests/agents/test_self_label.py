@@ -13,7 +13,7 @@ import torch
 from agents.methods import load_any_model
 from agents.policies import ConflictNetwork
 from agents.sampling import sample_shop
-from agents.self_label import SelfLabelConfig, best_trajectory, load_network, save_model, train
+from agents.self_label import SelfLabelConfig, best_trajectory, load_network, main, parse_sizes, save_model, train
 from twin.envs.observation import JOB_PROCESS_TIME, JOB_REMAINING_WORK, Layout
 from twin.envs.shop import ShopBatch
 from twin.jobshop.instances import generate_instance
@@ -66,6 +66,16 @@ def test_training_continues_from_a_saved_model_in_batches(tmp_path: Path) -> Non
     zoo = Path(__file__).resolve().parents[2] / "agents" / "zoo" / "jobshop_10x10" / "model.zip"
     with pytest.raises(ValueError, match="no conflict-aware policy"):
         load_network(zoo)
+
+
+def test_the_command_line_reads_sizes_and_refuses_bad_ones(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse_sizes("20x15, 30x20") == ((20, 15), (30, 20))
+    for bad in (["--sizes", "20x1"], ["--sizes", "20by15"], ["--validation", "0"]):
+        with pytest.raises(SystemExit) as stopped:
+            main([str(tmp_path / "out"), "--minutes", "0", *bad])
+        assert stopped.value.code == 2
+        assert ("--sizes" in bad) == ("is not JOBSxMACHINES" in capsys.readouterr().err)
+    assert not (tmp_path / "out").exists()
 
 
 def _queue(times: tuple[float, ...], slots: int) -> torch.Tensor:
