@@ -175,6 +175,11 @@ class TrainConfig(_Strict):
     policy_kwargs: dict[str, Any] = Field(default_factory=dict, description="Passed to the policy (e.g. hidden: 64).")
     hyperparameters: dict[str, Any] = Field(default_factory=dict, description="Passed to the algorithm (n_steps, ...).")
     imitation: ImitationConfig | None = Field(None, description="Clone a rule before RL (actor-critic algorithms).")
+    init: Path | None = Field(
+        None,
+        description="A saved model (model.zip, the same algorithm and a candidate policy of the same width) "
+        "whose policy training starts from: fine-tuning instead of random weights or imitation.",
+    )
     baseline: str | None = Field(
         None,
         description="A rule whose run of the same problem and seed is subtracted from the training reward "
@@ -233,6 +238,8 @@ def _cross_checks(config: TrainConfig, base: Path) -> list[Problem]:
         )
     if config.imitation is not None and config.algorithm == "dqn":
         problems.append(Problem("imitation", "needs an actor-critic algorithm (not dqn)", config.imitation.rule))
+    if config.init is not None:
+        problems += _init_problems(config, base / config.init)
     if config.policy == "candidate":
         allowed = {"hidden", "ortho_init", "activation_fn", "optimizer_kwargs"}
         for key, value in config.policy_kwargs.items():
@@ -245,6 +252,27 @@ def _cross_checks(config: TrainConfig, base: Path) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def _init_problems(config: TrainConfig, path: Path) -> list[Problem]:
+    """Why the ``init`` model cannot be the start of this config's policy (empty: it can)."""
+    given = str(config.init)
+    if config.imitation is not None:
+        return [Problem("init", "both init and imitation set the starting policy: give one", given)]
+    if config.policy != "candidate":
+        return [Problem("init", "needs policy: candidate (its weights fit every instance size)", given)]
+    if not path.is_file():
+        return [Problem("init", "no such file", given)]
+    try:
+        saved = algorithm_class(config.algorithm).load(str(path), device="cpu")
+    except Exception:  # SB3 raises many types for a foreign file
+        return [Problem("init", f"not a saved {config.algorithm} model", given)]
+    width = config.policy_kwargs.get("hidden", 64)
+    if getattr(saved.policy, "candidate_hidden", None) != width:
+        found = getattr(saved.policy, "candidate_hidden", None)
+        what = "not a candidate policy" if found is None else f"a candidate policy of width {found}"
+        return [Problem("init", f"holds {what}, the config's policy has width {width}", given)]
+    return []
 
 
 def parse_config(data: Any, base: Path = Path(".")) -> TrainConfig:
@@ -263,6 +291,8 @@ def parse_config(data: Any, base: Path = Path(".")) -> TrainConfig:
     problems = _cross_checks(config, base)
     if problems:
         raise ConfigError(problems)
+    if config.init is not None:
+        config.init = (base / config.init).resolve()
     for data_config in (config.train, config.validation):
         if data_config.scenario is not None:
             data_config.scenario = (base / data_config.scenario).resolve()

@@ -3,8 +3,9 @@
 The script reads top to bottom: the config (:class:`TrainConfig`, validated like a scenario:
 one line per problem ``path: what is wrong (got X)``), the seeding block, the envs (with the
 optional rule ``baseline`` subtracted from their reward, :mod:`agents.training_set`), the
-model, the optional ``imitation`` of a rule (:mod:`agents.imitation`), the learning loop with
-its callbacks (validation from step 0, checkpoints), the model card.
+model, the optional ``imitation`` of a rule (:mod:`agents.imitation`) or ``init`` (the policy
+of a saved model, to fine-tune), the learning loop with its callbacks (validation from step 0,
+checkpoints), the model card.
 
 The output folder holds::
 
@@ -329,6 +330,10 @@ def train(
     model = _model(config, venv, folder, last, log)
     if last is None and config.imitation is not None:
         state.imitation = _imitate(model, config, config.imitation, env_kwargs, log)
+    if last is None and config.init is not None:
+        saved = algorithm_class(config.algorithm).load(str(config.init), device="cpu")
+        model.policy.load_state_dict(saved.policy.state_dict())
+        log(f"starting from the policy of {config.init}")
 
     cases = validation_cases(config.validation)
     metric = config.validation.metric
@@ -376,6 +381,7 @@ def train(
             "per_case": {f"{c.name}#{c.seed}": v for c, v in zip(cases, final, strict=True)},
         },
         "imitation": state.imitation,
+        "init": None if config.init is None else _relative(str(config.init)),
         "baseline": config.baseline,
         "hyperparameters": config.hyperparameters,
         "policy_kwargs": config.policy_kwargs,
@@ -386,19 +392,20 @@ def train(
     return card
 
 
+def _relative(text: str) -> str:
+    """A file path relative to the working directory (where the card's command runs) when it
+    lies below it, so a card reads the same on every machine; else unchanged."""
+    path, here = Path(text), Path.cwd()
+    return path.relative_to(here).as_posix() if path.is_relative_to(here) else text
+
+
 def _portable(data: dict[str, Any]) -> dict[str, Any]:
-    """A data config with its files relative to the working directory (where the card's
-    command runs), so a card reads the same on every machine; files elsewhere stay absolute."""
-
-    def relative(text: str) -> str:
-        path, here = Path(text), Path.cwd()
-        return path.relative_to(here).as_posix() if path.is_relative_to(here) else text
-
+    """A data config with its files :func:`_relative`."""
     out = dict(data)
     if "scenario" in out:
-        out["scenario"] = relative(out["scenario"])
+        out["scenario"] = _relative(out["scenario"])
     if "instances" in out:
-        out["instances"] = [relative(p) for p in out["instances"]]
+        out["instances"] = [_relative(p) for p in out["instances"]]
     return out
 
 

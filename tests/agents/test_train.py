@@ -105,6 +105,34 @@ def test_the_same_config_and_seed_train_the_same_model(tmp_path: Path) -> None:
     assert other["imitation"]["loss"] != cards[0]["imitation"]["loss"]
 
 
+def test_init_fine_tunes_a_saved_model(tmp_path: Path) -> None:
+    """Started from a saved model, step 0 of the curve scores exactly as that model's best
+    (the same validation set), and the card names the start."""
+    first = train(parse_config(TINY), tmp_path / "first")
+    start = tmp_path / "first" / "best_model.zip"
+    card = train(parse_config(TINY | {"init": str(start), "seed": 5}), tmp_path / "tuned")
+    assert card["validation_curve"][0]["score"] == first["best"]["score"]
+    assert card["init"] == str(start) and first["init"] is None
+
+
+def test_an_init_that_cannot_start_the_policy_is_refused(tmp_path: Path) -> None:
+    zoo_model = ROOT / "agents" / "zoo" / "jobshop_10x10" / "model.zip"
+    width = json.loads((zoo_model.parent / "model_card.json").read_text())["policy_kwargs"]["hidden"]
+    cases = {
+        "missing.zip": "init: no such file",
+        str(ROOT / "README.md"): "init: not a saved maskable_ppo model",
+        str(zoo_model): f"init: holds a candidate policy of width {width}, the config's policy has width 16",
+    }
+    for init, expected in cases.items():
+        config = write(tmp_path, TINY | {"init": init})
+        done = CliRunner().invoke(app, ["train", str(config), "--out", str(tmp_path / "out")])
+        assert done.exit_code == 2 and expected in done.output, done.output
+    both = write(tmp_path, TINY | {"init": str(zoo_model), "imitation": {"rule": "mwkr"}})
+    done = CliRunner().invoke(app, ["train", str(both), "--out", str(tmp_path / "out")])
+    assert done.exit_code == 2 and "init: both init and imitation" in done.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_model_card_names_files_relative_to_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
