@@ -36,7 +36,9 @@ ways:
 
 Figures: makespan, mean over instances and seeds as % above each instance's best known
 (deterministic) makespan; tardiness, mean over jobs, instances and seeds. Each method's
-95% t-interval half-width follows ``±``. Wall time per episode is printed under the table.
+95% t-interval half-width follows ``±``. Under the table: the agent for the floor minus the
+setting's best rule, paired over the same instances and seeds (95% t-interval; below zero:
+the agent is better), and the wall time per episode.
 """
 
 from __future__ import annotations
@@ -137,6 +139,17 @@ def episode(env: DispatchEnv, seed: int, choose: Chooser | None, model: Any) -> 
             return info
 
 
+def paired_line(label: str, values: dict[tuple[str, str], list[float]]) -> str:
+    """The floor agent against the setting's best rule, paired over the same instances and
+    seeds (common random numbers): the mean difference and its 95% t-interval."""
+    rules = {m: np.mean(v) for (setting, m), v in values.items() if setting == label and m.startswith("rule:")}
+    rule = min(rules, key=lambda m: rules[m])
+    difference = np.asarray(values[label, "agent for the floor"]) - np.asarray(values[label, rule])
+    mean, low, high = confidence_interval(difference, 0.95)
+    name = rule.removeprefix("rule:")
+    return f"{label}: agent for the floor minus {name} {mean:+.2f} (95% CI {low:+.2f} to {high:+.2f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--instances", type=int, default=10, help="ta01..taN")
@@ -219,6 +232,10 @@ def main() -> None:
         cells = [f"**{c}**" if m == winner else c for m, c in zip(methods, cells, strict=True)]
         measure = "mean tardiness" if base.due_factor is not None else "makespan, % above best known"
         print(f"| {label} | {measure} | " + " | ".join(cells) + " |")
+    print()
+    for label in SETTINGS:
+        if (label, "agent for the floor") in values:
+            print(paired_line(label, values))
     print(
         "\nWall time per episode (ms): "
         + ", ".join(f"{h} {1000 * np.mean(walls[m]):.0f}" for h, m in zip(heads, methods, strict=True))
