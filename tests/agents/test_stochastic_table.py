@@ -1,4 +1,5 @@
-"""The stochastic table's paired line: the floor agent against the setting's best rule."""
+"""The stochastic table's paired line: the floor agent against the setting's best rule and
+the deterministic agent."""
 
 from __future__ import annotations
 
@@ -30,3 +31,6 @@ def test_the_agent_is_paired_with_the_best_rule_of_its_setting() -> None:
     line = table.paired_line("CV 0.5", values)
     # differences -1, -2, -3: mean -2, sd 1, t(0.975, 2) = 4.303, half-width 4.303 / sqrt(3) = 2.48
     assert line == "CV 0.5: agent for the floor minus mwkr -2.00 (95% CI -4.48 to +0.48)"
+    values["CV 0.5", "agent"] = [9.0, 18.0, 28.0]  # the deterministic agent: differences 0, 0, -1
+    line = table.paired_line("CV 0.5", values)
+    assert line.endswith(", minus agent -0.33 (95% CI -1.77 to +1.10)")
