@@ -267,9 +267,8 @@ def _init_problems(config: TrainConfig, path: Path) -> list[Problem]:
         saved = algorithm_class(config.algorithm).load(str(path), device="cpu")
     except Exception:  # SB3 raises many types for a foreign file
         return [Problem("init", f"not a saved {config.algorithm} model", given)]
-    width = config.policy_kwargs.get("hidden", 64)
-    if getattr(saved.policy, "candidate_hidden", None) != width:
-        found = getattr(saved.policy, "candidate_hidden", None)
+    width, found = config.policy_kwargs.get("hidden", 64), getattr(saved.policy, "candidate_hidden", None)
+    if found != width:
         what = "not a candidate policy" if found is None else f"a candidate policy of width {found}"
         return [Problem("init", f"holds {what}, the config's policy has width {width}", given)]
     return []
