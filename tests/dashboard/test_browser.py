@@ -16,6 +16,7 @@ import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,6 +80,25 @@ def settle(page: object) -> None:
     )
 
 
+def download(page: Any, button: Any, save_as: Path, attempts: int = 3) -> None:
+    """Click a download button and save what it sends. Under load a click can land while the
+    app is still rerunning, and its download request is then dropped: the click is made again
+    once the app has settled (a button that never downloads still fails)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(attempts):
+        settle(page)
+        try:
+            with page.expect_download(timeout=30_000) as event:
+                button.click()
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+            continue
+        event.value.save_as(save_as)
+        return
+
+
 def test_every_page_in_a_browser(server: tuple[str, Path], tmp_path: Path, library: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     url, store = server
@@ -133,16 +153,10 @@ def test_every_page_in_a_browser(server: tuple[str, Path], tmp_path: Path, libra
         assert "Throughput (jobs/min)" in cards.first.inner_text()
         table = page.locator("[data-testid='stTable']").first
         assert f"{throughput:.4g}" in table.inner_text()
-        settle(page)  # a button clicked while the first run still draws the page may be drawn again first
-        with page.expect_download() as csv:
-            page.get_by_role("button", name="CSV").first.click()
         saved = tmp_path / "comparison.csv"
-        csv.value.save_as(saved)
+        download(page, page.get_by_role("button", name="CSV").first, saved)
         assert "Throughput (jobs/min)" in saved.read_text(encoding="utf-8-sig")
-        settle(page)  # a download button reruns the app: click the next one once it is drawn again
-        with page.expect_download() as report:
-            page.get_by_role("button", name="One-page report").click()
-        report.value.save_as(tmp_path / "report.html")
+        download(page, page.get_by_role("button", name="One-page report"), tmp_path / "report.html")
         assert "<svg" in (tmp_path / "report.html").read_text()
         page.wait_for_timeout(2000)
         page.screenshot(path=shots / "compare.png", full_page=True)
