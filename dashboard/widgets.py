@@ -79,11 +79,19 @@ def short_change(row: Mapping[Any, Any]) -> str:
 
 
 def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
-    """Download buttons for ``frame``: CSV and Excel, named after ``name``."""
+    """Download buttons for ``frame``: CSV and Excel, named after ``name``, each made when
+    clicked; a click does not rerun the page (nothing on it changes, and a rerun during the
+    download could drop the file's request)."""
     stem = file_stem(name)
     left, right, _ = st.columns([1, 1, 4])
     left.download_button(
-        "CSV", lambda: csv_bytes(frame), f"{stem}.csv", "text/csv", key=f"csv-{key}", icon=":material/download:"
+        "CSV",
+        lambda: csv_bytes(frame),
+        f"{stem}.csv",
+        "text/csv",
+        key=f"csv-{key}",
+        icon=":material/download:",
+        on_click="ignore",
     )
     right.download_button(
         "Excel",
@@ -92,6 +100,7 @@ def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"xlsx-{key}",
         icon=":material/download:",
+        on_click="ignore",
     )
 
 

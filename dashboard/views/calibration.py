@@ -98,7 +98,9 @@ def _show_calibration(found: Calibration) -> None:
         st.caption(f"{item.comment()}. Bars: the log's values; line: the fitted density.")
     st.subheader("Scenario file")
     text = found.yaml()
-    st.download_button("Download the scenario", text, file_name=f"{scenario.name}.yaml", mime="text/yaml")
+    st.download_button(
+        "Download the scenario", text, file_name=f"{scenario.name}.yaml", mime="text/yaml", on_click="ignore"
+    )
     with st.expander("Show the scenario file"):
         st.code(text, language="yaml")
 

@@ -97,6 +97,7 @@ if not shown.empty:
         "text/html",
         icon=":material/description:",
         key="report",
+        on_click="ignore",
     )
 
 if picked:

@@ -354,7 +354,9 @@ if checked.scenario is not None:
                 st.error(f"{target.name} appeared meanwhile; nothing was overwritten.")
             else:
                 st.success(f"Saved {target}.")
-        st.download_button("Download YAML", text, target.name, "application/x-yaml", key=key("download"))
+        st.download_button(
+            "Download YAML", text, target.name, "application/x-yaml", key=key("download"), on_click="ignore"
+        )
     with run:
         st.subheader("Run and compare with the file")
         run_name = st.text_input(

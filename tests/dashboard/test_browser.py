@@ -83,7 +83,8 @@ def settle(page: object) -> None:
 def download(page: Any, button: Any, save_as: Path, attempts: int = 3) -> None:
     """Click a download button and save what it sends. Under load a click can land while the
     app is still rerunning, and its download request is then dropped: the click is made again
-    once the app has settled (a button that never downloads still fails)."""
+    once the app has settled (a button that never downloads still fails). The buttons do not
+    rerun the app themselves (``on_click="ignore"``)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     for attempt in range(attempts):
