@@ -262,7 +262,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=1, help="instances per gradient step")
     parser.add_argument("--init", type=Path, help="a model.zip of this module to continue training")
     parser.add_argument("--sizes", type=parse_sizes, default=SIZES, help="JOBSxMACHINES,... drawn from uniformly")
-    parser.add_argument("--validation", type=int, default=8, help="generated 20x15 instances validated on")
+    jobs, machines, count = SelfLabelConfig.validation
+    parser.add_argument(
+        "--validation", type=int, default=count, help=f"generated {jobs}x{machines} instances validated on"
+    )
     parser.add_argument("--name", default="jobshop_selflabel")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -274,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         batch=args.batch,
         init=None if args.init is None else str(args.init),
         sizes=args.sizes,
-        validation=(20, 15, args.validation),
+        validation=(jobs, machines, args.validation),
     )
     try:
         net, card = train(config, log=lambda line: print(line, file=sys.stderr, flush=True))
