@@ -20,6 +20,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 from twin.envs.active import ActiveDispatchEnv
 from twin.envs.dispatch import DispatchEnv
+from twin.envs.observation import JOB_FEATURES, JOB_PRESENT, JOB_SLACK
 from twin.envs.shop import ShopBatch
 from twin.jobshop.instances import JobShopInstance, generate_instance, load_instance
 from twin.jobshop.schedules import ScheduledOperation, check_schedule
@@ -159,6 +160,50 @@ def test_random_choices_give_feasible_active_schedules_above_the_bound(kind: str
             assert check_schedule(instance, schedule) == []
             assert is_active(instance, schedule)
             assert shop.makespan[row] == max(op.end for op in schedule) >= instance.lower_bound()
+
+
+def candidate_slacks(shop: ShopBatch) -> np.ndarray:
+    """``(K, Q)`` the slack slot of each candidate slot (nan where no candidate)."""
+    slots = shop.observe()[:, shop.layout.candidate(0) :].reshape(shop.copies, -1, JOB_FEATURES)
+    return np.where(slots[:, :, JOB_PRESENT] > 0, slots[:, :, JOB_SLACK], np.nan)
+
+
+def test_active_slack_is_each_jobs_distance_below_the_makespan_bound_by_hand() -> None:
+    """Jobs (m0 3, m1 2) and (m0 4, m1 2): earliest completions 5 and 6, machine loads 7 and 4,
+    so the bound is 7 and the slacks 2 and 1 (over work_mean 5.5); non-delay keeps 1."""
+    instance = JobShopInstance("hand", 2, (((0, 3), (1, 2)), ((0, 4), (1, 2))))
+    assert candidate_slacks(ShopBatch(instance, 1, "active"))[0] == pytest.approx([2 / 5.5, 1 / 5.5])
+    assert candidate_slacks(ShopBatch(instance, 1, "non_delay"))[0] == pytest.approx([1.0, 1.0])
+
+
+def test_active_slack_measures_against_a_bound_no_completion_beats() -> None:
+    """At every decision of random rollouts, each candidate's earliest completion plus its
+    slack is one number per copy (the bound), never above the copy's final makespan, and the
+    bound never falls as the schedule grows."""
+    rng = np.random.default_rng(3)
+    for seed in range(4):
+        instance = generate_instance(10, 5, seed=seed)
+        shop = ShopBatch(instance, 8, "active")
+        bounds: list[np.ndarray] = []
+        while not shop.done.all():
+            slack = candidate_slacks(shop)
+            jobs = np.argsort(~shop.mask, axis=1, kind="stable")[:, : slack.shape[1]]
+            op = np.take_along_axis(shop.next_op, jobs, axis=1)
+            machine = shop.op_machine[jobs, op]
+            est = np.maximum(np.take_along_axis(shop.job_ready, jobs, axis=1), np.take_along_axis(shop.machine_free, machine, axis=1))
+            bound = est + shop.remaining[jobs, op] + slack * shop.work_mean
+            unclipped = np.where(slack < 1.0, bound, np.nan)
+            assert np.all(np.nan_to_num(slack) >= 0.0)
+            spread = np.nanmax(unclipped, axis=1) - np.nanmin(unclipped, axis=1)
+            assert np.all(np.nan_to_num(spread) < 1e-3)  # float32 slots
+            bounds.append(np.where(shop.done, np.nan, np.nanmin(np.where(slack < 1.0, bound, np.inf), axis=1)))
+            shop.step(rng.integers(0, 10, size=8))
+        seen = np.array(bounds)
+        finite = np.isfinite(seen)
+        assert finite.any()
+        assert np.all(np.where(finite, seen, 0.0) <= shop.makespan[None, :] + 1e-3)
+        rising = np.where(finite[1:] & finite[:-1], seen[1:] - seen[:-1], 0.0)
+        assert np.all(rising >= -1e-3)
 
 
 def test_returns_sum_to_minus_makespan_over_the_bound() -> None:

@@ -219,7 +219,13 @@ class DispatchEnv(gym.Env[np.ndarray, np.int64]):
     "time waited" is negative for a job that reaches ``m*`` after ``t`` (its arrival minus
     ``t``, over ``work_mean``), a station's queue counts the jobs whose next operation is
     there and that are ready at ``t``, and "busy" is 1 while a machine's last operation
-    ends after ``t``.
+    ends after ``t``. A job shop has no due dates, so the slack slot says instead how much
+    the job can lose before it raises the partial schedule's makespan bound: ``(B - c_j) /
+    work_mean``, where ``c_j`` is the job's earliest completion (its next operation's earliest
+    start plus its remaining work) and ``B`` the largest of the jobs' ``c_j`` and the
+    machines' free-at plus unscheduled work (0 for the critical job; a model trained on
+    non-delay decisions saw 1 there). ``decisions="non_delay"`` on the array model keeps the
+    plant's features, 1 included.
 
     ## Version History
 

@@ -18,7 +18,8 @@ advances them decision by decision:
 
 A decision with a single candidate is carried out at once (it is never shown). The
 observations follow :class:`twin.envs.observation.Layout`, so the policies that read
-``twin/Dispatch-v0`` read these too (the meaning of each feature: ``twin.envs.active``).
+``twin/Dispatch-v0`` read these too (the meaning of each feature: ``DispatchEnv``'s docstring,
+"Active-Schedule Decisions": active decisions carry a makespan slack in the slack slot).
 Copies are independent: every array operation is per row, so a copy's schedule does not
 depend on which other copies share its batch.
 """
@@ -86,6 +87,10 @@ class ShopBatch:
                 self.op_machine[j, o], self.op_duration[j, o] = m, d
         # remaining[j, o]: the work of operations o.. of job j
         self.remaining = np.cumsum(self.op_duration[:, ::-1], axis=1)[:, ::-1].copy()
+        # machine_remaining[j, o, m]: the work of operations o.. of job j on machine m
+        on_machine = np.zeros((jobs, width, machines))
+        on_machine[np.arange(jobs)[:, None], np.arange(width)[None, :], self.op_machine] = self.op_duration
+        self.machine_remaining = np.cumsum(on_machine[:, ::-1], axis=1)[:, ::-1].copy()
         work = self.remaining[:, 0]
         self.op_max = max(float(self.op_duration.max()), 1e-9)
         self.work_max = max(float(work.max()), 1e-9)
@@ -240,7 +245,7 @@ class ShopBatch:
         features[:, :, JOB_REMAINING_WORK] = remaining / self.work_max
         features[:, :, JOB_REMAINING_OPS] = (self.n_ops - op) / self.route_max
         features[:, :, JOB_WAITED] = (now[:, None] - self.job_ready) / self.work_mean
-        features[:, :, JOB_SLACK] = 1.0
+        features[:, :, JOB_SLACK] = self._slack(left, remaining) if self.kind == "active" else 1.0
         features[:, :, JOB_NEXT_QUEUE] = next_queue / q
         slots = np.take_along_axis(features, order[:, :, None], axis=1) * present[:, :, None]
         width = slots.shape[1]
@@ -249,6 +254,21 @@ class ShopBatch:
         obs[~live, GLOBAL_PROGRESS] = 1.0
         np.clip(obs, -1.0, 1.0, out=obs)
         return obs
+
+    def _slack(self, left: np.ndarray, remaining: np.ndarray) -> np.ndarray:
+        """``(K, J)`` each job's slack against the makespan's lower bound, over ``work_mean``.
+
+        A textbook shop has no due dates; what a job can afford to lose is how far its earliest
+        completion (its next operation's earliest start plus its remaining work) lies below
+        the partial schedule's lower bound on the makespan: the largest of the jobs' earliest
+        completions and the machines' (free at plus their unscheduled work). The critical
+        job's slack is 0, and delaying a job by more than its slack raises the bound.
+        """
+        finish = np.where(left, self._est + remaining, self.job_ready)
+        unscheduled = self.machine_remaining[self._jobs[None, :], self.next_op].sum(axis=1)
+        bound = np.maximum(finish.max(axis=1), (self.machine_free + unscheduled).max(axis=1))
+        slack: np.ndarray = (bound[:, None] - finish) / self.work_mean
+        return slack
 
     def action_masks(self, max_queue: int | None = None) -> np.ndarray:
         """``(K, Q)`` the valid slots of each copy's decision (slot 0 alone for a done copy)."""
