@@ -190,7 +190,8 @@ def test_active_slack_measures_against_a_bound_no_completion_beats() -> None:
             jobs = np.argsort(~shop.mask, axis=1, kind="stable")[:, : slack.shape[1]]
             op = np.take_along_axis(shop.next_op, jobs, axis=1)
             machine = shop.op_machine[jobs, op]
-            est = np.maximum(np.take_along_axis(shop.job_ready, jobs, axis=1), np.take_along_axis(shop.machine_free, machine, axis=1))
+            ready = np.take_along_axis(shop.job_ready, jobs, axis=1)
+            est = np.maximum(ready, np.take_along_axis(shop.machine_free, machine, axis=1))
             bound = est + shop.remaining[jobs, op] + slack * shop.work_mean
             unclipped = np.where(slack < 1.0, bound, np.nan)
             assert np.all(np.nan_to_num(slack) >= 0.0)
