@@ -87,10 +87,6 @@ class ShopBatch:
                 self.op_machine[j, o], self.op_duration[j, o] = m, d
         # remaining[j, o]: the work of operations o.. of job j
         self.remaining = np.cumsum(self.op_duration[:, ::-1], axis=1)[:, ::-1].copy()
-        # machine_remaining[j, o, m]: the work of operations o.. of job j on machine m
-        on_machine = np.zeros((jobs, width, machines))
-        on_machine[np.arange(jobs)[:, None], np.arange(width)[None, :], self.op_machine] = self.op_duration
-        self.machine_remaining = np.cumsum(on_machine[:, ::-1], axis=1)[:, ::-1].copy()
         work = self.remaining[:, 0]
         self.op_max = max(float(self.op_duration.max()), 1e-9)
         self.work_max = max(float(work.max()), 1e-9)
@@ -104,6 +100,8 @@ class ShopBatch:
         self.next_op = np.zeros((copies, jobs), dtype=np.int64)
         self.job_ready = np.zeros((copies, jobs))
         self.machine_free = np.zeros((copies, machines))
+        load = np.bincount(self.op_machine.ravel(), weights=self.op_duration.ravel(), minlength=machines)
+        self.unscheduled = np.tile(load, (copies, 1))  # each machine's work not yet scheduled
         self.start = np.full((copies, jobs, width), np.nan)
         self.decisions = np.zeros(copies, dtype=np.int64)
         self.mask = np.zeros((copies, jobs), dtype=bool)
@@ -162,6 +160,7 @@ class ShopBatch:
         end = start + self.op_duration[jobs, ops]
         self.start[rows, jobs, ops] = start
         self.machine_free[rows, machines] = end
+        self.unscheduled[rows, machines] -= self.op_duration[jobs, ops]
         self.job_ready[rows, jobs] = end
         self.next_op[rows, jobs] = ops + 1
 
@@ -265,8 +264,7 @@ class ShopBatch:
         job's slack is 0, and delaying a job by more than its slack raises the bound.
         """
         finish = np.where(left, self._est + remaining, self.job_ready)
-        unscheduled = self.machine_remaining[self._jobs[None, :], self.next_op].sum(axis=1)
-        bound = np.maximum(finish.max(axis=1), (self.machine_free + unscheduled).max(axis=1))
+        bound = np.maximum(finish.max(axis=1), (self.machine_free + self.unscheduled).max(axis=1))
         slack: np.ndarray = (bound[:, None] - finish) / self.work_mean
         return slack
 
